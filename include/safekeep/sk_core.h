@@ -6,6 +6,7 @@
 #ifndef SK_CORE_H
 #define SK_CORE_H
 
+#include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
 

@@ -208,6 +208,24 @@ const sk_value *sk_event_get(const sk_event *ev, const char *field);
  * Used to replay the ledger. */
 SK_NODISCARD sk_err sk_event_load_payload(sk_event *ev, sk_str payload_json, sk_diag *diag);
 
+/*
+ * Parses one JSON event (docs/import.md) into ev, using arena for its text,
+ * and finishes it. Errors name the key at fault (SK_ERR_INVALID), or
+ * SK_ERR_TOO_LARGE past SK_EVENT_LINE_MAX bytes.
+ */
+SK_NODISCARD sk_err sk_event_parse_json(sk_str line, sk_arena *arena, int64_t now, sk_event *ev,
+                                        sk_diag *diag);
+
+/*
+ * Appends ev as one JSON object (the import format) to buf. identity_json,
+ * when not NULL, is merged into the payload (for output to someone entitled
+ * to see identities); otherwise identity fields are left out. seq > 0 and
+ * dq flags are added as "seq" and "quality".
+ */
+struct sk_buf;
+SK_NODISCARD sk_err sk_event_to_json(const sk_event *ev, uint64_t seq, const sk_str *identity_json,
+                                     struct sk_buf *buf);
+
 /* Custody and immigration tracks of a case run in parallel. */
 typedef enum sk_custody {
     SK_CUSTODY_UNKNOWN = 0,

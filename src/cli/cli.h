@@ -18,7 +18,34 @@ int sk_cli_child(int argc, char **argv);
 int sk_cli_rebuild(int argc, char **argv);
 int sk_cli_stats(int argc, char **argv);
 
+#include "safekeep/sk_core.h"
+#include "safekeep/sk_crypto.h"
+#include "safekeep/sk_store.h"
+
 /* 1 when argv has -h or --help before any "--". */
 int sk_cli_wants_help(int argc, char **argv);
+
+/* The database path: the option if given, else $SAFEKEEP_DB, else
+ * ./safekeep.db. */
+const char *sk_cli_db_path(const char *opt);
+
+/* The key file path: $SAFEKEEP_KEY_FILE, else "<db>.key" written into buf. */
+const char *sk_cli_key_path(const char *db, char *buf, size_t buf_len);
+
+/* Opens the store and the keyring, printing any error. Returns an exit code. */
+int sk_cli_open(const char *db, sk_store **store, sk_keyring **keyring);
+
+/* Prints "safekeep CMD: <diagnostic or error>" to stderr. */
+void sk_cli_error(const char *cmd, sk_err rc, const sk_diag *diag);
+
+/* Checks that keyring opens store (the key-check value written by init). */
+sk_err sk_cli_key_verify(sk_store *store, sk_keyring *keyring, sk_diag *diag);
+
+/* Appends a child's projection row as a JSON object. */
+struct sk_buf;
+sk_err sk_cli_child_json(const sk_child_row *row, struct sk_buf *buf);
+
+/* Prints a usage error and returns SK_EXIT_USAGE. */
+int sk_cli_usage_error(const char *cmd, const char *msg);
 
 #endif /* SK_CLI_H */

@@ -143,6 +143,7 @@ static const sk_field_def f_discharge[] = {
     F("address", SK_FT_STRING, IDN, NULL, "release address"),
     F("phone", SK_FT_PHONE, IDN, NULL, "contact phone after release"),
     F("address_status", SK_FT_ENUM, 0, address_states, "verified / unverified / undeliverable"),
+    F("address_on_file", SK_FT_BOOL, SK_FF_DERIVED, NULL, "whether an address was given"),
 };
 static const sk_field_def f_wellness_call[] = {
     F("reached", SK_FT_BOOL, REQ, NULL, "child or sponsor reached"),
@@ -291,15 +292,16 @@ int sk_event_field_index(sk_event_type type, sk_str name)
     return -1;
 }
 
-static int code_in(const char *table, size_t count, size_t width, sk_str code)
+/* Binary search in a sorted table of NUL-terminated codes, stride bytes apart. */
+static int code_in(const char *table, size_t count, size_t stride, sk_str code)
 {
-    size_t lo = 0, hi = count;
+    size_t lo = 0, hi = count, width = stride - 1;
 
     if (code.len != width)
         return 0;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = memcmp(table + mid * width, code.ptr, width);
+        int c = memcmp(table + mid * stride, code.ptr, width);
         if (c == 0)
             return 1;
         if (c < 0)
@@ -312,12 +314,12 @@ static int code_in(const char *table, size_t count, size_t width, sk_str code)
 
 int sk_country_valid(sk_str code)
 {
-    return code_in(iso3166_alpha2, ISO3166_ALPHA2_COUNT, 2, code);
+    return code_in(iso3166_alpha2[0], ISO3166_ALPHA2_COUNT, sizeof(iso3166_alpha2[0]), code);
 }
 
 int sk_language_valid(sk_str code)
 {
-    return code_in(iso639_3, ISO639_3_COUNT, 3, code);
+    return code_in(iso639_3[0], ISO639_3_COUNT, sizeof(iso639_3[0]), code);
 }
 
 static const char *const dq_names[] = {"late",          "no_prior", "after_close", "repeat",

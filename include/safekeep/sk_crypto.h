@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sk_crypto.h: the keys that protect identity data, encryption at rest and
+ * keyed blind indexes. The only module that includes sodium.h.
+ *
+ * One 32-byte master key (a key file of mode 0600, or SAFEKEEP_KEY in hex)
+ * derives independent subkeys: one for XChaCha20-Poly1305 encryption, one
+ * for the blind index. Keys live in sodium_malloc'd, mlock'd memory and never
+ * in an arena. Every failure to authenticate collapses to SK_ERR_CRYPTO.
+ */
+#ifndef SK_CRYPTO_H
+#define SK_CRYPTO_H
+
+#include <stdint.h>
+
+#include "safekeep/sk_core.h"
+
+#define SK_KEY_BYTES        32
+#define SK_BLIND_BYTES      16  /* blind index values */
+#define SK_SEAL_OVERHEAD    (24 + 16) /* nonce + tag */
+#define SK_ENV_KEY          "SAFEKEEP_KEY"
+#define SK_ENV_KEY_FILE     "SAFEKEEP_KEY_FILE"
+
+typedef struct sk_keyring sk_keyring;
+
+/* Initialises libsodium; idempotent and thread-safe. SK_ERR_CRYPTO on failure. */
+SK_NODISCARD sk_err sk_crypto_init(void);
+
+/* Creates a new random master key and writes it, hex-encoded, to path with
+ * mode 0600 (O_EXCL: an existing file is SK_ERR_CONFLICT, never overwritten). */
+SK_NODISCARD sk_err sk_keyring_create_file(const char *path, sk_diag *diag);
+
+/*
+ * Loads the master key: from $SAFEKEEP_KEY (64 hex digits) if set, else from
+ * the file path. A file readable by group or others is refused
+ * (SK_ERR_DENIED), as is a malformed one (SK_ERR_INVALID). Caller frees with
+ * sk_keyring_free.
+ */
+SK_NODISCARD sk_err sk_keyring_open(const char *path, sk_keyring **out, sk_diag *diag);
+
+/* Wipes and frees. NULL accepted. */
+void sk_keyring_free(sk_keyring *keyring);
+
+/* Bytes of ciphertext for plain_len bytes of plaintext. */
+size_t sk_seal_len(size_t plain_len);
+
+/*
+ * Encrypts plain into out (sk_seal_len(plain.len) bytes, caller-provided):
+ * nonce || ciphertext || tag. ad is authenticated but not encrypted (binds
+ * the ciphertext to its record id). Nonces are 192-bit: a random per-process
+ * prefix and a counter (the only state keyring changes), so they never
+ * repeat under one key. Thread-safe.
+ */
+SK_NODISCARD sk_err sk_seal(sk_keyring *keyring, sk_str plain, sk_str ad,
+                            unsigned char *out);
+
+/* Decrypts sealed into out (sealed_len - SK_SEAL_OVERHEAD bytes). Any
+ * tampering, wrong key or wrong ad gives SK_ERR_CRYPTO. */
+SK_NODISCARD sk_err sk_unseal(const sk_keyring *keyring, const unsigned char *sealed,
+                              size_t sealed_len, sk_str ad, unsigned char *out);
+
+/* Keyed blind index of a normalised value within a domain ("anum",
+ * "name_dob"); equal inputs give equal outputs, nothing else is learnt. */
+void sk_blind_index(const sk_keyring *keyring, const char *domain, sk_str normalised,
+                    unsigned char out[SK_BLIND_BYTES]);
+
+/* Unkeyed BLAKE2b of data into out (16..64 bytes): for deriving stable ids. */
+void sk_hash(sk_str data, unsigned char *out, size_t out_len);
+
+/* Fills buf with random bytes. */
+void sk_random_bytes(void *buf, size_t len);
+
+/* Overwrites memory in a way the compiler may not elide. */
+void sk_wipe(void *buf, size_t len);
+
+/* Hex encoding helpers; out holds 2*len+1 bytes. */
+void sk_hex_encode(const unsigned char *in, size_t len, char *out);
+
+#endif /* SK_CRYPTO_H */

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sk_store.h: the storage interface. The ledger of events is append-only;
+ * everything else (children, persons, blind indexes, placements, hearings,
+ * follow-up calls, sponsors) is a projection that sk_store_projections_clear
+ * and a replay of the ledger can rebuild. Backends (SQLite now, PostgreSQL
+ * later) implement the same operations; nothing above this header sees SQL.
+ *
+ * A store handle is used by one thread at a time. Writes happen inside
+ * sk_store_begin/commit; sk_store_rollback undoes everything since begin.
+ * Backend detail of a failure goes to the diag and is summarised as
+ * SK_ERR_STORE; a duplicate event id is SK_ERR_CONFLICT.
+ */
+#ifndef SK_STORE_H
+#define SK_STORE_H
+
+#include <stdint.h>
+
+#include "safekeep/sk_core.h"
+#include "safekeep/sk_model.h"
+
+typedef struct sk_store sk_store;
+
+/* One ledger row as stored. Text is borrowed for the duration of a callback. */
+typedef struct sk_ledger_row {
+    uint64_t seq;
+    sk_str id;
+    sk_str type;
+    int64_t occurred_at;
+    int64_t recorded_at;
+    sk_str agency;
+    sk_str user;
+    sk_str subjects[SK_SUBJECTS_MAX];
+    size_t subject_count;
+    sk_str payload_json;
+    const unsigned char *identity_sealed; /* NULL when the event has no identity fields */
+    size_t identity_sealed_len;
+    sk_str prov_source;
+    sk_str prov_ref;
+    char prov_reliability;
+    uint32_t dq_flags;
+} sk_ledger_row;
+
+/* Return non-zero from a callback to stop the scan early (not an error). */
+typedef int (*sk_ledger_cb)(const sk_ledger_row *row, void *ctx);
+
+/* Filters for listing children; zero values mean "any". */
+typedef struct sk_child_filter {
+    int custody; /* sk_custody + 1, or 0 for any */
+    int court;   /* sk_court + 1, or 0 for any */
+    char country[3];
+    char facility[SK_ID_LEN_MAX + 1];
+    int64_t apprehended_from, apprehended_to; /* 0 = open */
+    uint32_t limit;  /* 0 = default 50 */
+    uint64_t offset;
+} sk_child_filter;
+
+/* A child as listed: the projection row. */
+typedef struct sk_child_row {
+    sk_str child_id;
+    sk_str custody;
+    sk_str court;
+    sk_str country;
+    sk_str language;
+    sk_str facility;
+    int64_t age_years; /* -1 unknown */
+    int64_t apprehended_at, released_at, next_hearing_at; /* 0 unknown */
+    uint32_t event_count;
+    uint32_t dq_flags;
+} sk_child_row;
+
+typedef int (*sk_child_cb)(const sk_child_row *row, void *ctx);
+
+/* Opens (create: creates if missing and sets the schema up) a store at
+ * path. SQLite runs in WAL mode. SK_ERR_NOT_FOUND when it does not exist and
+ * create is 0. Caller closes with sk_store_close. */
+SK_NODISCARD sk_err sk_store_open(const char *path, int create, sk_store **out, sk_diag *diag);
+
+/* Closes, rolling back any open transaction. NULL accepted. */
+void sk_store_close(sk_store *store);
+
+SK_NODISCARD sk_err sk_store_begin(sk_store *store, sk_diag *diag);
+SK_NODISCARD sk_err sk_store_commit(sk_store *store, sk_diag *diag);
+void sk_store_rollback(sk_store *store);
+
+/* Metadata (schema version, key check value...). get: SK_ERR_NOT_FOUND when
+ * absent; the value is copied into buf (NUL-terminated), *len set. */
+SK_NODISCARD sk_err sk_store_meta_get(sk_store *store, const char *key, unsigned char *buf,
+                                      size_t buf_len, size_t *len, sk_diag *diag);
+SK_NODISCARD sk_err sk_store_meta_put(sk_store *store, const char *key, const void *value,
+                                      size_t len, sk_diag *diag);
+
+/* Appends one event to the ledger (row->seq is ignored) and sets *seq.
+ * SK_ERR_CONFLICT when the id exists. */
+SK_NODISCARD sk_err sk_store_ledger_append(sk_store *store, const sk_ledger_row *row,
+                                           uint64_t *seq, sk_diag *diag);
+
+/* 1 when an event with this id is in the ledger. */
+SK_NODISCARD sk_err sk_store_ledger_has(sk_store *store, sk_str id, int *found, sk_diag *diag);
+
+/* Orders in which the ledger can be read. */
+typedef enum sk_scan {
+    SK_SCAN_SEQ = 0,  /* every event, in the order recorded */
+    SK_SCAN_CHILD,    /* one child's events (subjects[0]), by (occurred_at, seq) */
+    SK_SCAN_BY_CHILD, /* every event grouped by child, each by (occurred_at, seq) */
+    SK_SCAN_IDENTITY  /* events carrying identity fields, in the order recorded */
+} sk_scan;
+
+/* Calls cb for each event of the scan; child is used by SK_SCAN_CHILD only. */
+SK_NODISCARD sk_err sk_store_ledger_scan(sk_store *store, sk_scan scan, sk_str child,
+                                         sk_ledger_cb cb, void *ctx, sk_diag *diag);
+
+/* Number of events in the ledger. */
+SK_NODISCARD sk_err sk_store_ledger_count(sk_store *store, uint64_t *count, sk_diag *diag);
+
+/* Writes the projection of one case: the child row and its placements,
+ * hearings, calls and sponsors, replacing what was there. */
+SK_NODISCARD sk_err sk_store_case_put(sk_store *store, const sk_case *c, sk_diag *diag);
+
+/* Stores a person's sealed identity record (replacing it). kind: "child",
+ * "sponsor", "household_member", "person". */
+SK_NODISCARD sk_err sk_store_person_put(sk_store *store, sk_str person_id, const char *kind,
+                                        const unsigned char *sealed, size_t sealed_len,
+                                        sk_diag *diag);
+
+/* Reads a person's sealed identity into buf. SK_ERR_NOT_FOUND when absent,
+ * SK_ERR_TOO_LARGE when buf is too small. */
+SK_NODISCARD sk_err sk_store_person_get(sk_store *store, sk_str person_id, unsigned char *buf,
+                                        size_t buf_len, size_t *len, sk_diag *diag);
+
+/* Adds a blind-index entry (kind, hash) -> person_id; duplicates ignored. */
+SK_NODISCARD sk_err sk_store_blind_put(sk_store *store, const char *kind,
+                                       const unsigned char *hash, size_t hash_len,
+                                       sk_str person_id, sk_diag *diag);
+
+/* Finds persons by blind index; calls cb with each person id (as the
+ * child_id of an otherwise empty row). */
+SK_NODISCARD sk_err sk_store_blind_find(sk_store *store, const char *kind,
+                                        const unsigned char *hash, size_t hash_len,
+                                        sk_child_cb cb, void *ctx, sk_diag *diag);
+
+/* Lists children matching filter, ordered by child id. */
+SK_NODISCARD sk_err sk_store_children_list(sk_store *store, const sk_child_filter *filter,
+                                           sk_child_cb cb, void *ctx, sk_diag *diag);
+
+/* Fetches one child's projection row; SK_ERR_NOT_FOUND when unknown. */
+SK_NODISCARD sk_err sk_store_child_get(sk_store *store, sk_str child_id, sk_child_cb cb,
+                                       void *ctx, sk_diag *diag);
+
+/* Counts children by custody status: counts[sk_custody]. */
+SK_NODISCARD sk_err sk_store_count_by_custody(sk_store *store, uint64_t counts[SK_CUSTODY__COUNT],
+                                              sk_diag *diag);
+
+/* Deletes every projection (not the ledger, not metadata). */
+SK_NODISCARD sk_err sk_store_projections_clear(sk_store *store, sk_diag *diag);
+
+/* A 64-bit FNV-1a digest of every projection row in a fixed order, for
+ * checking that a rebuild yields the same state. Sealed identities are left
+ * out (their nonces differ on every sealing); which persons exist, and their
+ * blind-index entries, are in. Not a security measure. */
+SK_NODISCARD sk_err sk_store_projection_digest(sk_store *store, uint64_t *out, sk_diag *diag);
+
+/* Test hook: the Nth write from now on fails with SK_ERR_STORE (0: never). */
+void sk_store_fail_after(sk_store *store, unsigned long n);
+
+#endif /* SK_STORE_H */

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * common.c: what every subcommand shares: where the database and its key
+ * are, opening them, and printing errors. Errors go to stderr as
+ * "safekeep CMD: file:line: field: what was expected"; diagnostics never
+ * hold identity values, so they are safe to print and to log.
+ */
+#include "cli.h"
+
+#include "sk_int.h"
+
+int sk_cli_wants_help(int argc, char **argv)
+{
+    int i;
+
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            return 0;
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+            return 1;
+    }
+    return 0;
+}
+
+const char *sk_cli_db_path(const char *opt)
+{
+    const char *env = getenv("SAFEKEEP_DB");
+
+    if (opt != NULL)
+        return opt;
+    if (env != NULL && env[0] != '\0')
+        return env;
+    return "safekeep.db";
+}
+
+const char *sk_cli_key_path(const char *db, char *buf, size_t buf_len)
+{
+    const char *env = getenv(SK_ENV_KEY_FILE);
+
+    if (env != NULL && env[0] != '\0')
+        return env;
+    snprintf(buf, buf_len, "%s.key", db);
+    return buf;
+}
+
+void sk_cli_error(const char *cmd, sk_err rc, const sk_diag *diag)
+{
+    char msg[SK_DIAG_MSG_MAX + SK_DIAG_WHERE_MAX + 128];
+
+    if (diag != NULL && diag->msg[0] != '\0') {
+        sk_diag_format(diag, msg, sizeof(msg));
+        fprintf(stderr, "safekeep %s: %s\n", cmd, msg);
+    } else {
+        fprintf(stderr, "safekeep %s: %s\n", cmd, sk_err_str(rc));
+    }
+}
+
+int sk_cli_usage_error(const char *cmd, const char *msg)
+{
+    fprintf(stderr, "safekeep %s: %s\nTry 'safekeep %s --help'.\n", cmd, msg, cmd);
+    return SK_EXIT_USAGE;
+}
+
+int sk_cli_open(const char *db, sk_store **store, sk_keyring **keyring)
+{
+    char key_buf[4096];
+    sk_diag diag;
+    sk_err rc;
+
+    sk_diag_clear(&diag);
+    *store = NULL;
+    *keyring = NULL;
+    rc = sk_store_open(db, 0, store, &diag);
+    if (rc == SK_OK)
+        rc = sk_keyring_open(sk_cli_key_path(db, key_buf, sizeof(key_buf)), keyring, &diag);
+    if (rc == SK_OK)
+        rc = sk_cli_key_verify(*store, *keyring, &diag);
+    if (rc != SK_OK) {
+        sk_keyring_free(*keyring);
+        *keyring = NULL;
+        sk_cli_error("open", rc, &diag);
+        sk_store_close(*store);
+        *store = NULL;
+        return SK_EXIT_FAIL;
+    }
+    return SK_EXIT_OK;
+}

@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * ingest.c: one transaction of events: ledger, identity, projections.
+ *
+ * Cases being written are kept in a bounded open-addressing table so that a
+ * child's ten or so events cost one projection write, done at commit (or
+ * when the table fills and is flushed). A child not in the table is
+ * rebuilt from its ledger history, which inside the transaction includes
+ * everything this ingest already appended: the table is a cache, never the
+ * truth. An event that occurred before the latest one already applied to its
+ * case is appended with the "late" flag and the case is replayed from the
+ * ledger in occurred order, so the projection is always the fold of the
+ * child's events sorted by (occurred_at, seq), whatever order they came in.
+ */
+#include "safekeep/sk_ingest.h"
+
+#include "ingest_int.h"
+#include "safekeep/sk_time.h"
+
+#include "sk_int.h"
+
+#define CACHE_SLOTS   65536 /* power of two */
+#define CACHE_ENTRIES 32768 /* flush when this many cases are held */
+#define ARENA_CHUNK   (64 * 1024)
+#define ARENA_MAX     (4 * 1024 * 1024)
+
+typedef struct slot {
+    sk_case *c;
+    uint8_t dirty;
+} slot;
+
+struct sk_ingest {
+    sk_store *store;
+    sk_keyring *keyring;
+    slot *slots;
+    size_t used;
+    sk_arena *replay_arena;
+    int64_t now;
+    int in_tx;
+    sk_ingest_stats stats;
+};
+
+sk_err sk_ingest_new(sk_store *store, sk_keyring *keyring, sk_ingest **out)
+{
+    sk_ingest *ing;
+    sk_err rc;
+
+    SK_ASSERT(store != NULL && keyring != NULL && out != NULL);
+    *out = NULL;
+    ing = calloc(1, sizeof(*ing));
+    if (ing == NULL)
+        return SK_ERR_NOMEM;
+    ing->store = store;
+    ing->keyring = keyring;
+    ing->now = sk_time_now();
+    ing->slots = calloc(CACHE_SLOTS, sizeof(slot));
+    rc = ing->slots ? sk_arena_new(ARENA_CHUNK, ARENA_MAX, &ing->replay_arena) : SK_ERR_NOMEM;
+    if (rc != SK_OK) {
+        sk_ingest_free(ing);
+        return rc;
+    }
+    sk_json_init();
+    *out = ing;
+    return SK_OK;
+}
+
+static void cache_clear(sk_ingest *ing)
+{
+    size_t i;
+
+    for (i = 0; i < CACHE_SLOTS; i++) {
+        if (ing->slots[i].c != NULL) {
+            sk_wipe(ing->slots[i].c, sizeof(sk_case));
+            free(ing->slots[i].c);
+        }
+        ing->slots[i].c = NULL;
+        ing->slots[i].dirty = 0;
+    }
+    ing->used = 0;
+}
+
+void sk_ingest_free(sk_ingest *ing)
+{
+    if (ing == NULL)
+        return;
+    sk_ingest_abort(ing);
+    if (ing->slots != NULL)
+        cache_clear(ing);
+    free(ing->slots);
+    sk_arena_free(ing->replay_arena);
+    free(ing);
+}
+
+static size_t hash_id(sk_str id)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    size_t i;
+
+    for (i = 0; i < id.len; i++) {
+        h ^= (unsigned char)id.ptr[i];
+        h *= 0x100000001b3ULL;
+    }
+    return (size_t)(h ^ (h >> 29));
+}
+
+/* The slot holding child, or the empty slot where it belongs. */
+static slot *cache_find(sk_ingest *ing, sk_str child)
+{
+    size_t i = hash_id(child) & (CACHE_SLOTS - 1), probes;
+
+    for (probes = 0; probes < CACHE_SLOTS; probes++) {
+        slot *s = &ing->slots[i];
+        if (s->c == NULL || sk_str_eqc(child, s->c->child_id))
+            return s;
+        i = (i + 1) & (CACHE_SLOTS - 1);
+    }
+    SK_ASSERT(0 && "case cache over-full");
+    return NULL;
+}
+
+static sk_err flush(sk_ingest *ing, sk_diag *diag)
+{
+    size_t i;
+    sk_err rc = SK_OK;
+
+    for (i = 0; rc == SK_OK && i < CACHE_SLOTS; i++) {
+        if (ing->slots[i].c != NULL && ing->slots[i].dirty) {
+            rc = sk_store_case_put(ing->store, ing->slots[i].c, diag);
+            ing->slots[i].dirty = 0;
+        }
+    }
+    return rc;
+}
+
+sk_err sk_ingest_begin(sk_ingest *ing, sk_diag *diag)
+{
+    sk_err rc;
+
+    SK_ASSERT(ing != NULL);
+    SK_ASSERT(!ing->in_tx);
+    rc = sk_store_begin(ing->store, diag);
+    if (rc == SK_OK)
+        ing->in_tx = 1;
+    return rc;
+}
+
+sk_err sk_ingest_commit(sk_ingest *ing, sk_diag *diag)
+{
+    sk_err rc;
+
+    SK_ASSERT(ing != NULL);
+    SK_ASSERT(ing->in_tx);
+    rc = flush(ing, diag);
+    if (rc == SK_OK)
+        rc = sk_store_commit(ing->store, diag);
+    if (rc != SK_OK)
+        return rc;
+    ing->in_tx = 0;
+    cache_clear(ing);
+    return SK_OK;
+}
+
+void sk_ingest_abort(sk_ingest *ing)
+{
+    SK_ASSERT(ing != NULL);
+    if (!ing->in_tx)
+        return;
+    sk_store_rollback(ing->store);
+    ing->in_tx = 0;
+    cache_clear(ing); /* cached cases may hold rolled-back events */
+}
+
+sk_ingest_stats sk_ingest_get_stats(const sk_ingest *ing)
+{
+    return ing->stats;
+}
+
+int64_t sk_ingest_now(const sk_ingest *ing)
+{
+    return ing->now;
+}
+
+typedef struct replay_ctx {
+    sk_case *c;
+    sk_arena *arena;
+    sk_err rc;
+    sk_diag *diag;
+} replay_ctx;
+
+static int replay_row(const sk_ledger_row *row, void *vctx)
+{
+    replay_ctx *ctx = vctx;
+    sk_event ev;
+
+    sk_arena_reset(ctx->arena);
+    ctx->rc = sk_event_from_row(row, ctx->arena, &ev, ctx->diag);
+    if (ctx->rc != SK_OK)
+        return 1;
+    sk_case_apply(ctx->c, &ev);
+    return 0;
+}
+
+/* Recomputes c from the child's whole ledger history. */
+static sk_err replay(sk_ingest *ing, sk_case *c, sk_diag *diag)
+{
+    replay_ctx ctx = {c, ing->replay_arena, SK_OK, diag};
+    char id[SK_ID_LEN_MAX + 1];
+    sk_err rc;
+
+    memcpy(id, c->child_id, sizeof(id));
+    sk_case_init(c, sk_str_c(id));
+    rc = sk_store_ledger_scan(ing->store, SK_SCAN_CHILD, sk_str_c(id), replay_row, &ctx, diag);
+    return rc != SK_OK ? rc : ctx.rc;
+}
+
+/* The cached case of a child, loaded from the ledger on a miss. */
+static sk_err case_for(sk_ingest *ing, sk_str child, slot **out, sk_diag *diag)
+{
+    slot *s;
+    sk_err rc;
+
+    s = cache_find(ing, child);
+    if (s->c == NULL) {
+        if (ing->used == CACHE_ENTRIES) {
+            rc = flush(ing, diag);
+            if (rc != SK_OK)
+                return rc;
+            cache_clear(ing);
+            s = cache_find(ing, child);
+        }
+        s->c = malloc(sizeof(sk_case));
+        if (s->c == NULL)
+            return SK_ERR_NOMEM;
+        ing->used++;
+        ing->stats.children_touched++;
+        sk_case_init(s->c, child);
+        rc = replay(ing, s->c, diag);
+        if (rc != SK_OK)
+            return rc;
+    }
+    *out = s;
+    return SK_OK;
+}
+
+static sk_err append(sk_ingest *ing, sk_event *ev, sk_diag *diag)
+{
+    sk_ledger_row row;
+    unsigned char *sealed = NULL;
+    uint64_t seq = 0;
+    size_t i;
+    sk_err rc = SK_OK;
+
+    memset(&row, 0, sizeof(row));
+    row.id = sk_str_c(ev->id);
+    row.type = sk_str_c(sk_event_def_get(ev->type)->name);
+    row.occurred_at = ev->occurred_at;
+    row.recorded_at = ev->recorded_at;
+    row.agency = ev->agency;
+    row.user = ev->user;
+    for (i = 0; i < ev->subject_count; i++)
+        row.subjects[i] = ev->subjects[i];
+    row.subject_count = ev->subject_count;
+    row.payload_json = ev->payload_json;
+    if (ev->identity_json.len > 2) {
+        row.identity_sealed_len = sk_seal_len(ev->identity_json.len);
+        rc = sk_arena_alloc(ev->arena, row.identity_sealed_len, (void **)&sealed);
+        if (rc == SK_OK)
+            rc = sk_seal(ing->keyring, ev->identity_json, row.id, sealed);
+        row.identity_sealed = sealed;
+    }
+    row.prov_source = ev->prov.source;
+    row.prov_ref = ev->prov.ref;
+    row.prov_reliability = ev->prov.reliability;
+    row.dq_flags = ev->dq_flags;
+    if (rc == SK_OK)
+        rc = sk_store_ledger_append(ing->store, &row, &seq, diag);
+    return rc;
+}
+
+sk_err sk_ingest_event(sk_ingest *ing, sk_event *ev, sk_diag *diag)
+{
+    sk_case probe;
+    slot *s = NULL;
+    sk_err rc;
+
+    SK_ASSERT(ing != NULL && ev != NULL);
+    SK_ASSERT(ing->in_tx);
+    SK_ASSERT(ev->payload_json.len >= 2);
+    rc = case_for(ing, ev->subjects[0], &s, diag);
+    if (rc != SK_OK)
+        return rc;
+    if (s->c->event_count > 0 && ev->occurred_at < s->c->last_occurred_at) {
+        ev->dq_flags |= SK_DQ_LATE;
+        ing->stats.late++;
+    } else {
+        /* Flags are computed on a copy so that the ledger row carries them
+         * before the case changes. */
+        probe = *s->c;
+        sk_case_apply(&probe, ev);
+    }
+    rc = append(ing, ev, diag);
+    if (rc == SK_OK)
+        rc = sk_identity_record(ing->store, ing->keyring, ev, diag);
+    if (rc != SK_OK)
+        return rc;
+    if (ev->dq_flags & SK_DQ_LATE) {
+        ing->stats.replays++;
+        rc = replay(ing, s->c, diag);
+    } else {
+        *s->c = probe;
+    }
+    s->dirty = 1;
+    ing->stats.events++;
+    if (ev->dq_flags != 0)
+        ing->stats.flagged++;
+    return rc;
+}

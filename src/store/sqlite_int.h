@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sqlite_int.h: what the SQLite backend's files share: the handle, the
+ * statement table and the small helpers that bind, run and read statements.
+ */
+#ifndef SK_SQLITE_INT_H
+#define SK_SQLITE_INT_H
+
+#include <sqlite3.h>
+
+#include "safekeep/sk_store.h"
+
+enum stmt_id {
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_META_GET,
+    ST_META_PUT,
+    ST_LEDGER_INSERT,
+    ST_SUBJECT_INSERT,
+    ST_LEDGER_HAS,
+    ST_LEDGER_BY_SUBJECT,
+    ST_LEDGER_ALL,
+    ST_LEDGER_BY_CHILD,
+    ST_LEDGER_IDENTITY,
+    ST_LEDGER_COUNT,
+    ST_CHILD_PUT,
+    ST_PLACEMENT_DEL,
+    ST_PLACEMENT_PUT,
+    ST_HEARING_DEL,
+    ST_HEARING_PUT,
+    ST_CALL_DEL,
+    ST_CALL_PUT,
+    ST_SPONSOR_DEL,
+    ST_SPONSOR_PUT,
+    ST_PERSON_PUT,
+    ST_PERSON_GET,
+    ST_BLIND_PUT,
+    ST_BLIND_FIND,
+    ST_CHILD_GET,
+    ST_COUNT_CUSTODY,
+    ST__COUNT
+};
+
+struct sk_store {
+    sqlite3 *db;
+    sqlite3_stmt *stmt[ST__COUNT];
+    int in_tx;
+    unsigned long fail_countdown;
+};
+
+sk_err sk_sq_prep(sk_store *s, enum stmt_id id, sqlite3_stmt **out, sk_diag *diag);
+sk_err sk_sq_run(sk_store *s, sqlite3_stmt *st, sk_diag *diag, const char *what);
+sk_err sk_sq_fail(sk_store *s, sk_diag *diag, const char *what);
+void sk_sq_bind_str(sqlite3_stmt *st, int col, sk_str v);
+void sk_sq_bind_cstr(sqlite3_stmt *st, int col, const char *v);
+void sk_sq_bind_time(sqlite3_stmt *st, int col, int64_t t);
+sk_str sk_sq_col_str(sqlite3_stmt *st, int col);
+void sk_sq_done(sqlite3_stmt *st);
+
+#endif /* SK_SQLITE_INT_H */
