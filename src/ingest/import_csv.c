@@ -502,7 +502,8 @@ static sk_err read_rows(sheet *sh, sk_csv *csv, const char *path, uint64_t total
         return SK_OK;
     if (diag != NULL) {
         snprintf(diag->where, sizeof(diag->where), "%s", path);
-        diag->line = sk_csv_line(csv);
+        if (diag->line == 0) /* the reader names the line of its own errors */
+            diag->line = sk_csv_line(csv);
     }
     return rc;
 }
