@@ -413,8 +413,8 @@ static size_t unescape_pairs(unsigned char *s, size_t len)
     const unsigned char *r = w;
     const unsigned char *e = s + len;
 
-    if (w == NULL)
-        return len;
+    /* Only fields whose scan met a "" pair come here. */
+    SK_ASSERT(w != NULL);
     while (r < e) {
         const unsigned char *q;
         size_t n;
