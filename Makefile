@@ -115,6 +115,7 @@ check: test
 fuzz: $(FUZZERS)
 
 bench: $(CLI) $(BENCHES)
+	sh bench/import.sh
 
 demo: deps
 	$(MAKE) BUILD=release all

@@ -114,8 +114,11 @@ SK_NODISCARD sk_err sk_store_ledger_scan(sk_store *store, sk_scan scan, sk_str c
 SK_NODISCARD sk_err sk_store_ledger_count(sk_store *store, uint64_t *count, sk_diag *diag);
 
 /* Writes the projection of one case: the child row and its placements,
- * hearings, calls and sponsors, replacing what was there. */
-SK_NODISCARD sk_err sk_store_case_put(sk_store *store, const sk_case *c, sk_diag *diag);
+ * hearings, calls and sponsors, replacing what was there. fresh = 1 promises
+ * that nothing of this child is stored yet (its first write, or a rebuild),
+ * which spares the deletes. */
+SK_NODISCARD sk_err sk_store_case_put(sk_store *store, const sk_case *c, int fresh,
+                                      sk_diag *diag);
 
 /* Stores a person's sealed identity record (replacing it). kind: "child",
  * "sponsor", "household_member", "person". */

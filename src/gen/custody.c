@@ -54,7 +54,7 @@ static int64_t between(gen_rng *rng, int64_t lo, int64_t hi)
 }
 
 /* Ages 0..17, most children 15 to 17, as in the caseload. */
-static const uint16_t age_weight[18] = {5,  5,  7,  8,  10,  12,  15,  17,  20,
+static const uint16_t age_weight[18] = {5,  5,  7,  8,  10, 12,  15,  17,  20,
                                         22, 25, 30, 40, 70, 110, 170, 210, 220};
 
 static int64_t draw_dob(gen_rng *rng, int64_t apprehended)
@@ -104,6 +104,7 @@ void gen_child_simulate(gen_child *c, gen_seq *seq, uint32_t number, int64_t app
     SK_ASSERT(number > 0);
     memset(c, 0, sizeof(*c));
     c->number = number;
+    c->net = seq->net;
     c->apprehended = apprehended;
     gen_rng_seed(&c->rng, seq->seed, number);
     identity(c, seq);
@@ -176,8 +177,8 @@ static size_t new_sponsor(gen_child *c, gen_seq *seq)
     return c->sponsor_count++;
 }
 
-static void add_check(gen_child *c, size_t slot, int member, unsigned check, int64_t lo,
-                      int64_t hi, int finding)
+static void add_check(gen_child *c, size_t slot, int member, unsigned check, int64_t lo, int64_t hi,
+                      int finding)
 {
     gen_ev *e = gen_ev_add(c, SK_EV_VETTING_CHECK, GEN_AG_ORR, between(&c->rng, lo, hi));
     uint64_t r = gen_rng_below(&c->rng, 100);
@@ -262,8 +263,8 @@ static void sponsor_process(gen_child *c, gen_seq *seq, int64_t t_adm, int64_t t
 {
     int64_t span = t_dis - t_adm;
     int64_t t_app = t_adm + between(&c->rng, 12 * GEN_HOUR, span / 4);
-    int64_t t_ok = t_dis - between(&c->rng, 2 * GEN_HOUR, span / 6 < 3 * GEN_DAY ? span / 6
-                                                                                 : 3 * GEN_DAY);
+    int64_t t_ok =
+        t_dis - between(&c->rng, 2 * GEN_HOUR, span / 6 < 3 * GEN_DAY ? span / 6 : 3 * GEN_DAY);
 
     if (t_ok <= t_app + GEN_HOUR)
         t_ok = t_app + GEN_HOUR;
@@ -370,7 +371,7 @@ static void discharge(gen_child *c, int64_t t_dis)
             : r < 930 ? GEN_ADDR_UNVERIFIED
             : r < 970 ? GEN_ADDR_UNDELIVERABLE
                       : GEN_ADDR_NONE;
-    e->p3 = gen_rng_chance(&c->rng, 0.8); /* phone given */
+    e->p3 = gen_rng_flag(&c->rng, 0.8); /* phone given */
     c->city = (int8_t)c->sponsors[c->released_sponsor].city;
 }
 
@@ -380,7 +381,7 @@ static void wellness_calls(gen_child *c, int64_t t_dis)
     gen_ev *e = gen_ev_add(c, SK_EV_WELLNESS_CALL, GEN_AG_ORR,
                            day + gen_rng_range(&c->rng, 14 * GEN_HOUR, 23 * GEN_HOUR));
 
-    e->p1 = gen_rng_chance(&c->rng, 0.67);
+    e->p1 = gen_rng_flag(&c->rng, 0.67);
     e->p2 = 1;
     e->p3 = e->p1 && gen_rng_chance(&c->rng, 0.03);
     if (e->p1 || !gen_rng_chance(&c->rng, 0.55))
@@ -388,7 +389,7 @@ static void wellness_calls(gen_child *c, int64_t t_dis)
     day += gen_rng_range(&c->rng, 2, 7) * GEN_DAY;
     e = gen_ev_add(c, SK_EV_WELLNESS_CALL, GEN_AG_ORR,
                    day + gen_rng_range(&c->rng, 14 * GEN_HOUR, 23 * GEN_HOUR));
-    e->p1 = gen_rng_chance(&c->rng, 0.5);
+    e->p1 = gen_rng_flag(&c->rng, 0.5);
     e->p2 = 2;
     e->p3 = e->p1 && gen_rng_chance(&c->rng, 0.05);
 }

@@ -9,8 +9,8 @@
  * the end of the window, and derives the facts that cases.csv and truth.json
  * report. json.c renders the child's events into one heap block (merge.c),
  * which a k-way merge over the children still pending writes out in
- * recorded_at order. Only the scratch record and the pending blocks live in
- * memory, never the whole population.
+ * recorded_at order, through a writer thread (writer.c). Only the scratch
+ * record and the pending blocks live in memory, never the whole population.
  */
 #ifndef SK_GEN_INT_H
 #define SK_GEN_INT_H
@@ -20,6 +20,7 @@
 
 #include "safekeep/sk_gen.h"
 #include "safekeep/sk_model.h"
+#include "safekeep/sk_time.h"
 
 #define GEN_DAY  86400LL
 #define GEN_HOUR 3600LL
@@ -38,6 +39,7 @@ uint64_t gen_rng_below(gen_rng *rng, uint64_t bound);
 int64_t gen_rng_range(gen_rng *rng, int64_t lo, int64_t hi);
 double gen_rng_unit(gen_rng *rng);
 int gen_rng_chance(gen_rng *rng, double p);
+uint8_t gen_rng_flag(gen_rng *rng, double p); /* gen_rng_chance as a 0/1 byte */
 double gen_rng_lognormal(gen_rng *rng, double median, double sigma);
 size_t gen_rng_pick(gen_rng *rng, const uint16_t *weights, size_t count);
 
@@ -89,7 +91,7 @@ typedef struct gen_name_list {
 } gen_name_list;
 
 typedef struct gen_name_tables {
-    gen_name_list given[2];   /* [0] female, [1] male */
+    gen_name_list given[2]; /* [0] female, [1] male */
     gen_name_list compound[2];
     gen_name_list surnames;
     unsigned compound_pct; /* share of compound given names */
@@ -145,28 +147,74 @@ const char *gen_agency_ref(unsigned agency);
 /* ---- enumeration indices, in the catalogue's order (catalogue.c) ---- */
 
 enum { GEN_SEX_FEMALE = 0, GEN_SEX_MALE = 1, GEN_SEX_UNKNOWN = 3 };
-enum { GEN_PT_SHELTER = 0, GEN_PT_GROUP_HOME, GEN_PT_THERAPEUTIC, GEN_PT_TFC, GEN_PT_LTFC,
-       GEN_PT_HEIGHTENED, GEN_PT_SECURE, GEN_PT_RTC, GEN_PT_INFLUX, GEN_PT_OON };
-enum { GEN_DT_SPONSOR = 0, GEN_DT_AGED_OUT, GEN_DT_VOLUNTARY, GEN_DT_REMOVAL, GEN_DT_RUNAWAY,
-       GEN_DT_STATUS, GEN_DT_URM };
+enum {
+    GEN_PT_SHELTER = 0,
+    GEN_PT_GROUP_HOME,
+    GEN_PT_THERAPEUTIC,
+    GEN_PT_TFC,
+    GEN_PT_LTFC,
+    GEN_PT_HEIGHTENED,
+    GEN_PT_SECURE,
+    GEN_PT_RTC,
+    GEN_PT_INFLUX,
+    GEN_PT_OON
+};
+enum {
+    GEN_DT_SPONSOR = 0,
+    GEN_DT_AGED_OUT,
+    GEN_DT_VOLUNTARY,
+    GEN_DT_REMOVAL,
+    GEN_DT_RUNAWAY,
+    GEN_DT_STATUS,
+    GEN_DT_URM
+};
 enum { GEN_CAT_1 = 0, GEN_CAT_2A, GEN_CAT_2B, GEN_CAT_3, GEN_CAT_4 };
-enum { GEN_REL_PARENT = 0, GEN_REL_GUARDIAN, GEN_REL_SIBLING, GEN_REL_GRANDPARENT,
-       GEN_REL_AUNT_UNCLE, GEN_REL_COUSIN, GEN_REL_OTHER, GEN_REL_FRIEND, GEN_REL_UNRELATED };
+enum {
+    GEN_REL_PARENT = 0,
+    GEN_REL_GUARDIAN,
+    GEN_REL_SIBLING,
+    GEN_REL_GRANDPARENT,
+    GEN_REL_AUNT_UNCLE,
+    GEN_REL_COUSIN,
+    GEN_REL_OTHER,
+    GEN_REL_FRIEND,
+    GEN_REL_UNRELATED
+};
 enum { GEN_CHK_PUBLIC = 0, GEN_CHK_SOR, GEN_CHK_FINGERPRINT, GEN_CHK_CAN, GEN_CHK_HOME_STUDY };
 enum { GEN_RES_CLEAR = 0, GEN_RES_FINDING, GEN_RES_INCONCLUSIVE, GEN_RES_WAIVED };
-enum { GEN_TR_STEP_UP = 0, GEN_TR_STEP_DOWN, GEN_TR_CAPACITY, GEN_TR_MEDICAL, GEN_TR_FAMILY,
-       GEN_TR_OTHER };
+enum {
+    GEN_TR_STEP_UP = 0,
+    GEN_TR_STEP_DOWN,
+    GEN_TR_CAPACITY,
+    GEN_TR_MEDICAL,
+    GEN_TR_FAMILY,
+    GEN_TR_OTHER
+};
 enum { GEN_DENY_CHECK = 0, GEN_DENY_HOME_STUDY, GEN_DENY_WITHDRAWN, GEN_DENY_OTHER };
 enum { GEN_ADDR_VERIFIED = 0, GEN_ADDR_UNVERIFIED, GEN_ADDR_UNDELIVERABLE, GEN_ADDR_NONE };
 enum { GEN_SVC_HOME_STUDY = 0, GEN_SVC_CASE_MGMT, GEN_SVC_LEGAL, GEN_SVC_MENTAL, GEN_SVC_EDU };
 enum { GEN_SST_REFERRED = 0, GEN_SST_STARTED, GEN_SST_COMPLETED, GEN_SST_DECLINED };
-enum { GEN_INC_TRAFFICKING = 0, GEN_INC_LABOR, GEN_INC_ABUSE, GEN_INC_RUNAWAY, GEN_INC_MEDICAL,
-       GEN_INC_BEHAVIORAL, GEN_INC_OTHER, GEN_INC__COUNT };
+enum {
+    GEN_INC_TRAFFICKING = 0,
+    GEN_INC_LABOR,
+    GEN_INC_ABUSE,
+    GEN_INC_RUNAWAY,
+    GEN_INC_MEDICAL,
+    GEN_INC_BEHAVIORAL,
+    GEN_INC_OTHER,
+    GEN_INC__COUNT
+};
 enum { GEN_HO_ATTENDED = 0, GEN_HO_FTA, GEN_HO_IN_ABSENTIA, GEN_HO_CONTINUED };
 enum { GEN_REL_ASYLUM = 0, GEN_REL_SIJS, GEN_REL_T_VISA, GEN_REL_U_VISA };
 enum { GEN_OUT_GRANTED = 0, GEN_OUT_DENIED, GEN_OUT_WITHDRAWN };
-enum { GEN_CL_AGED_OUT = 0, GEN_CL_RELIEF, GEN_CL_REMOVED, GEN_CL_DEPARTED, GEN_CL_REUNIFIED,
-       GEN_CL_OTHER };
+enum {
+    GEN_CL_AGED_OUT = 0,
+    GEN_CL_RELIEF,
+    GEN_CL_REMOVED,
+    GEN_CL_DEPARTED,
+    GEN_CL_REUNIFIED,
+    GEN_CL_OTHER
+};
 
 /* The text of enumeration value index of a field, from the catalogue. */
 const char *gen_enum_str(sk_event_type type, const char *field, unsigned index);
@@ -187,7 +235,7 @@ typedef struct gen_name {
 } gen_name;
 
 typedef struct gen_sponsor {
-    uint32_t number; /* S%07u */
+    uint32_t number;      /* S%07u */
     uint8_t category;     /* index into sk_sponsor_categories */
     uint8_t relationship; /* index into sk_relationships */
     uint8_t city;
@@ -220,7 +268,7 @@ typedef struct gen_member {
 typedef struct gen_ev {
     int64_t occ;
     int64_t rec;
-    int64_t when; /* hearing_scheduled: scheduled_for */
+    int64_t when;  /* hearing_scheduled: scheduled_for */
     uint64_t bits; /* randomness for the event id and the user */
     uint16_t fac1, fac2;
     uint8_t type;
@@ -238,13 +286,12 @@ typedef struct gen_ev {
 typedef struct gen_facts {
     int64_t referral, admission, transfer, release, nta, hearing, call; /* 0 when none */
     uint16_t fac_admit, fac_transfer;
-    int8_t sponsor;        /* slot of the sponsor in the sheet, -1 */
-    int8_t discharge_type; /* -1 none */
-    int8_t addr_status;    /* p2 of the discharge, -1 none */
+    int8_t sponsor;         /* slot of the sponsor in the sheet, -1 */
+    int8_t discharge_type;  /* -1 none */
+    int8_t addr_status;     /* p2 of the discharge, -1 none */
     int8_t hearing_outcome; /* of hearing 1, -1 none yet */
-    int8_t call_reached;   /* first wellness call, -1 none */
-    uint8_t court;         /* index into gen_cities' courts via court_id */
-    const char *court_id;
+    int8_t call_reached;    /* first wellness call, -1 none */
+    const char *court_id;   /* of the notice or hearing, NULL when none */
     sk_custody custody;
     uint32_t transfers, incidents, missed, fta, in_absentia;
     uint32_t calls_reached, calls_unreached;
@@ -256,6 +303,7 @@ typedef struct gen_facts {
 typedef struct gen_child {
     uint32_t number; /* C%07u */
     gen_rng rng;
+    const gen_facnet *net;
     gen_name name;
     int64_t dob;
     int64_t apprehended;
@@ -373,9 +421,16 @@ SK_NODISCARD sk_err gen_truth_add(gen_truth *t, const gen_child *c);
 SK_NODISCARD sk_err gen_truth_write(const gen_truth *t, const sk_gen_opts *opts, int64_t start,
                                     FILE *out);
 
+/* writer.c: double-buffered writes to fd on a second thread */
+typedef struct gen_writer gen_writer;
+SK_NODISCARD sk_err gen_writer_open(int fd, gen_writer **out);
+SK_NODISCARD sk_err gen_writer_put(gen_writer *w, const char *p, size_t n);
+/* Writes what is left, joins the thread, frees w; the first write error. */
+SK_NODISCARD sk_err gen_writer_close(gen_writer *w);
+
 /* merge.c: pending children, written out in (recorded_at, child, seq) order */
 typedef struct gen_merge gen_merge;
-SK_NODISCARD sk_err gen_merge_new(FILE *out, gen_merge **out_merge);
+SK_NODISCARD sk_err gen_merge_new(gen_writer *out, gen_merge **out_merge);
 void gen_merge_free(gen_merge *m);
 SK_NODISCARD sk_err gen_merge_add(gen_merge *m, const gen_child *c, gen_text *scratch);
 SK_NODISCARD sk_err gen_merge_flush_before(gen_merge *m, int64_t rec, uint32_t number);

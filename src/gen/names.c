@@ -113,7 +113,7 @@ void gen_relative_name(gen_rng *rng, const gen_child *c, unsigned relationship, 
     split_family(out->family, own, sizeof(own), &own_rest);
     if (strcmp(own, keep) == 0)
         snprintf(own, sizeof(own), "%s", pick_name(rng, &gen_names[set].surnames));
-    snprintf(out->family, sizeof(out->family), "%s %s", keep, own);
+    snprintf(out->family, sizeof(out->family), "%.47s %.47s", keep, own);
 }
 
 /* ASCII for the Latin-1 letters U+00C0..U+00FF (UTF-8 C3 80..C3 BF). */
@@ -147,16 +147,36 @@ static void upper_ascii(char *s)
 
 /* Spellings a clerk or a system produces from a name heard or typed. */
 static const char *const translit[][2] = {
-    {"González", "Gonzales"},   {"Vásquez", "Vazquez"},    {"Hernández", "Hernandes"},
-    {"Rodríguez", "Rodrigues"}, {"Velásquez", "Velazquez"}, {"Pérez", "Peres"},
-    {"Jiménez", "Gimenez"},     {"Chávez", "Chaves"},      {"Méndez", "Mendes"},
-    {"Sánchez", "Sanches"},     {"Gutiérrez", "Gutierres"}, {"Ordóñez", "Ordonez"},
-    {"Xuc", "Shuc"},            {"Tzoc", "Tzok"},          {"Coc", "Cok"},
-    {"Caal", "Cal"},            {"Tz'ul", "Tzul"},         {"K'anil", "Canil"},
-    {"Brayan", "Bryan"},        {"Yeimy", "Jeimy"},        {"Yesenia", "Jesenia"},
-    {"Jonathan", "Jhonatan"},   {"Wilmer", "Guilmer"},     {"Josselyn", "Joselin"},
-    {"Yoselin", "Joselyn"},     {"Ximena", "Jimena"},      {"Kimberly", "Kimberli"},
-    {"Heidy", "Heidi"},         {"Singh", "Sing"},         {"Zhang", "Chang"},
+    {"González", "Gonzales"},
+    {"Vásquez", "Vazquez"},
+    {"Hernández", "Hernandes"},
+    {"Rodríguez", "Rodrigues"},
+    {"Velásquez", "Velazquez"},
+    {"Pérez", "Peres"},
+    {"Jiménez", "Gimenez"},
+    {"Chávez", "Chaves"},
+    {"Méndez", "Mendes"},
+    {"Sánchez", "Sanches"},
+    {"Gutiérrez", "Gutierres"},
+    {"Ordóñez", "Ordonez"},
+    {"Xuc", "Shuc"},
+    {"Tzoc", "Tzok"},
+    {"Coc", "Cok"},
+    {"Caal", "Cal"},
+    {"Tz'ul", "Tzul"},
+    {"K'anil", "Canil"},
+    {"Brayan", "Bryan"},
+    {"Yeimy", "Jeimy"},
+    {"Yesenia", "Jesenia"},
+    {"Jonathan", "Jhonatan"},
+    {"Wilmer", "Guilmer"},
+    {"Josselyn", "Joselin"},
+    {"Yoselin", "Joselyn"},
+    {"Ximena", "Jimena"},
+    {"Kimberly", "Kimberli"},
+    {"Heidy", "Heidi"},
+    {"Singh", "Sing"},
+    {"Zhang", "Chang"},
 };
 
 /* Replaces the first transliterable part of s; 1 when something changed. */
@@ -280,7 +300,7 @@ int64_t gen_variant_dob(gen_rng *rng, int64_t dob)
     if (r < 80 && d <= 12 && d != m) /* day and month swapped */
         return sk_days_from_civil(y, d, m) * GEN_DAY;
     if (r < 90)
-        return 0; /* the other agency has no birth date */
+        return 0;                                 /* the other agency has no birth date */
     return sk_days_from_civil(y, 1, 1) * GEN_DAY; /* age estimated: 1 January */
 }
 

@@ -96,6 +96,11 @@ int gen_rng_chance(gen_rng *rng, double p)
     return gen_rng_unit(rng) < p;
 }
 
+uint8_t gen_rng_flag(gen_rng *rng, double p)
+{
+    return gen_rng_chance(rng, p) ? 1 : 0;
+}
+
 /* Box-Muller; one of the pair is thrown away to keep the state simple. */
 static double normal(gen_rng *rng)
 {

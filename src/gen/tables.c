@@ -39,25 +39,20 @@ static const char *const l_br[] = {"por"};
 static const char *const l_bz[] = {"eng", "spa"};
 static const uint16_t w_bz[] = {7000, 3000};
 
-#define C(code, weight, set, langs, w) {code, weight, set, langs, w, N(langs)}
+#define C(code, weight, set, langs, w)                                                             \
+    {                                                                                              \
+        code, weight, set, langs, w, N(langs)                                                      \
+    }
 
 const gen_country gen_countries[] = {
-    C("GT", 4500, GEN_NAMES_HISPANIC, l_gt, w_gt),
-    C("HN", 2500, GEN_NAMES_HISPANIC, l_hn, w_hn),
-    C("SV", 1200, GEN_NAMES_HISPANIC, l_spa, w_one),
-    C("MX", 500, GEN_NAMES_HISPANIC, l_mx, w_mx),
-    C("EC", 500, GEN_NAMES_HISPANIC, l_ec, w_ec),
-    C("NI", 230, GEN_NAMES_HISPANIC, l_spa, w_one),
-    C("CO", 150, GEN_NAMES_HISPANIC, l_spa, w_one),
-    C("VE", 120, GEN_NAMES_HISPANIC, l_spa, w_one),
-    C("IN", 80, GEN_NAMES_INDIAN, l_in, w_in),
-    C("HT", 70, GEN_NAMES_HAITIAN, l_ht, w_ht),
-    C("CN", 50, GEN_NAMES_CHINESE, l_cn, w_one),
-    C("BR", 40, GEN_NAMES_BRAZILIAN, l_br, w_one),
-    C("PE", 25, GEN_NAMES_HISPANIC, l_pe, w_pe),
-    C("DO", 15, GEN_NAMES_HISPANIC, l_spa, w_one),
-    C("CU", 10, GEN_NAMES_HISPANIC, l_spa, w_one),
-    C("BZ", 10, GEN_NAMES_HISPANIC, l_bz, w_bz),
+    C("GT", 4500, GEN_NAMES_HISPANIC, l_gt, w_gt),   C("HN", 2500, GEN_NAMES_HISPANIC, l_hn, w_hn),
+    C("SV", 1200, GEN_NAMES_HISPANIC, l_spa, w_one), C("MX", 500, GEN_NAMES_HISPANIC, l_mx, w_mx),
+    C("EC", 500, GEN_NAMES_HISPANIC, l_ec, w_ec),    C("NI", 230, GEN_NAMES_HISPANIC, l_spa, w_one),
+    C("CO", 150, GEN_NAMES_HISPANIC, l_spa, w_one),  C("VE", 120, GEN_NAMES_HISPANIC, l_spa, w_one),
+    C("IN", 80, GEN_NAMES_INDIAN, l_in, w_in),       C("HT", 70, GEN_NAMES_HAITIAN, l_ht, w_ht),
+    C("CN", 50, GEN_NAMES_CHINESE, l_cn, w_one),     C("BR", 40, GEN_NAMES_BRAZILIAN, l_br, w_one),
+    C("PE", 25, GEN_NAMES_HISPANIC, l_pe, w_pe),     C("DO", 15, GEN_NAMES_HISPANIC, l_spa, w_one),
+    C("CU", 10, GEN_NAMES_HISPANIC, l_spa, w_one),   C("BZ", 10, GEN_NAMES_HISPANIC, l_bz, w_bz),
 };
 const size_t gen_country_count = N(gen_countries);
 
@@ -115,93 +110,100 @@ const size_t gen_city_count = N(gen_cities);
 
 /* Obviously fictional, in both languages of the caseload. */
 const char *const gen_streets[] = {
-    "Calle Falsa",     "Avenida Ficticia", "Placeholder St", "Sample Rd",     "Example Blvd",
-    "Nowhere Ln",      "Imaginary Way",    "Synthetic Dr",   "Mock Ct",       "Pretend Pkwy",
-    "Calle Inventada", "Test Loop",        "Faux Ave",       "Invented Rd",   "Dummy St",
-    "Camino Simulado", "Fictional Ave",    "Notreal Cir",    "Specimen Hwy",  "Calle Ejemplo",
+    "Calle Falsa",     "Avenida Ficticia", "Placeholder St", "Sample Rd",    "Example Blvd",
+    "Nowhere Ln",      "Imaginary Way",    "Synthetic Dr",   "Mock Ct",      "Pretend Pkwy",
+    "Calle Inventada", "Test Loop",        "Faux Ave",       "Invented Rd",  "Dummy St",
+    "Camino Simulado", "Fictional Ave",    "Notreal Cir",    "Specimen Hwy", "Calle Ejemplo",
 };
 const size_t gen_street_count = N(gen_streets);
 
 const char *const gen_month_abbr[12] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-const char *const gen_month_full[12] = {"January", "February", "March",     "April",
-                                        "May",     "June",     "July",      "August",
-                                        "September", "October", "November", "December"};
+const char *const gen_month_full[12] = {"January",   "February", "March",    "April",
+                                        "May",       "June",     "July",     "August",
+                                        "September", "October",  "November", "December"};
 
 /* ---- names ---- */
 
 static const char *const hf[] = {
-    "María",  "Ana",     "Sofía",   "Valeria",   "Camila",  "Daniela", "Gabriela", "Andrea",
-    "Lucía",  "Paola",   "Yesenia", "Jennifer",  "Karla",   "Wendy",   "Dayana",   "Heidy",
-    "Yoselin", "Kimberly", "Rosa",  "Marta",     "Juana",   "Catarina", "Cristina", "Elena",
-    "Isabel", "Lesly",   "Génesis", "Nayeli",    "Ingrid",  "Dulce",   "Brenda",   "Sandra",
-    "Glenda", "Ximena",  "Yeimy",   "Marisol",   "Fernanda", "Alejandra", "Abigail", "Josselyn",
+    "María",   "Ana",      "Sofía",   "Valeria",  "Camila",   "Daniela",   "Gabriela", "Andrea",
+    "Lucía",   "Paola",    "Yesenia", "Jennifer", "Karla",    "Wendy",     "Dayana",   "Heidy",
+    "Yoselin", "Kimberly", "Rosa",    "Marta",    "Juana",    "Catarina",  "Cristina", "Elena",
+    "Isabel",  "Lesly",    "Génesis", "Nayeli",   "Ingrid",   "Dulce",     "Brenda",   "Sandra",
+    "Glenda",  "Ximena",   "Yeimy",   "Marisol",  "Fernanda", "Alejandra", "Abigail",  "Josselyn",
 };
 static const char *const hfc[] = {
-    "María Fernanda", "María José",   "Ana Lucía",      "María Isabel",  "Ana Gabriela",
-    "Rosa María",     "Karla Patricia", "Sofía Alejandra", "Dulce María", "Andrea Nicole",
-    "Ashley Nicole",  "Heidy Yamileth", "Yeimy Marisol",  "Ana Sofía",     "Luz María",
-    "María Elena",    "Juana Catarina", "Génesis Abigail", "Dayana Michelle", "María de los Ángeles",
+    "María Fernanda", "María José",      "Ana Lucía",       "María Isabel",
+    "Ana Gabriela",   "Rosa María",      "Karla Patricia",  "Sofía Alejandra",
+    "Dulce María",    "Andrea Nicole",   "Ashley Nicole",   "Heidy Yamileth",
+    "Yeimy Marisol",  "Ana Sofía",       "Luz María",       "María Elena",
+    "Juana Catarina", "Génesis Abigail", "Dayana Michelle", "María de los Ángeles",
 };
 static const char *const hm[] = {
-    "José",    "Juan",    "Carlos",  "Luis",     "Jorge",     "Miguel",  "Pedro",  "Mario",
-    "Mynor",   "Wilmer",  "Brayan",  "Kevin",    "Jonathan",  "Elmer",   "Edwin",  "Erick",
-    "Anderson", "Bryan",  "Cristian", "Darwin",  "Diego",     "Ángel",   "Jesús",  "Francisco",
-    "Fernando", "Alexander", "Josué", "Eduardo", "Marvin",    "Santos",  "Byron",  "Nelson",
-    "Óscar",   "Selvin",  "Henry",   "Wilson",   "Melvin",    "Yeison",  "Domingo", "Gaspar",
+    "José",     "Juan",      "Carlos",   "Luis",    "Jorge",    "Miguel", "Pedro",   "Mario",
+    "Mynor",    "Wilmer",    "Brayan",   "Kevin",   "Jonathan", "Elmer",  "Edwin",   "Erick",
+    "Anderson", "Bryan",     "Cristian", "Darwin",  "Diego",    "Ángel",  "Jesús",   "Francisco",
+    "Fernando", "Alexander", "Josué",    "Eduardo", "Marvin",   "Santos", "Byron",   "Nelson",
+    "Óscar",    "Selvin",    "Henry",    "Wilson",  "Melvin",   "Yeison", "Domingo", "Gaspar",
 };
 static const char *const hmc[] = {
-    "José Luis",    "Juan Carlos",  "Luis Fernando", "Carlos Alberto", "José Antonio",
-    "Juan Pablo",   "Jorge Luis",   "Miguel Ángel",  "José Manuel",    "Luis Ángel",
-    "Kevin Josué",  "Brayan Alexander", "Edwin Rolando", "Marvin Estuardo", "José Armando",
-    "Juan José",    "Óscar René",   "Mynor Alexis",  "Cristian Omar",  "José Daniel",
+    "José Luis",   "Juan Carlos",      "Luis Fernando", "Carlos Alberto",  "José Antonio",
+    "Juan Pablo",  "Jorge Luis",       "Miguel Ángel",  "José Manuel",     "Luis Ángel",
+    "Kevin Josué", "Brayan Alexander", "Edwin Rolando", "Marvin Estuardo", "José Armando",
+    "Juan José",   "Óscar René",       "Mynor Alexis",  "Cristian Omar",   "José Daniel",
 };
 static const char *const hs[] = {
-    "García",    "López",    "Pérez",     "Hernández", "González",  "Rodríguez", "Martínez",
-    "Ramírez",   "Sánchez",  "Cruz",      "Flores",    "Gómez",     "Morales",   "Vásquez",
-    "Reyes",     "Jiménez",  "Díaz",      "Torres",    "Castillo",  "Ortiz",     "Ramos",
-    "Mendoza",   "Chávez",   "Aguilar",   "Álvarez",   "Domínguez", "Gutiérrez", "Méndez",
-    "Ruiz",      "Ordóñez",  "Juárez",    "Velásquez", "Rivera",    "Romero",    "Herrera",
-    "Medina",    "Castro",   "Vargas",    "Mejía",     "Orellana",  "Argueta",   "Zelaya",
-    "Escobar",   "Cardona",  "Barrios",   "Estrada",   "Rosales",   "Pineda",    "Lemus",
-    "Alvarado",  "Figueroa", "Interiano", "Ávila",     "Soto",      "Calderón",  "Quintanilla",
-    "Portillo",  "Cabrera",  "Fuentes",   "Núñez",
+    "García",   "López",    "Pérez",     "Hernández", "González",  "Rodríguez", "Martínez",
+    "Ramírez",  "Sánchez",  "Cruz",      "Flores",    "Gómez",     "Morales",   "Vásquez",
+    "Reyes",    "Jiménez",  "Díaz",      "Torres",    "Castillo",  "Ortiz",     "Ramos",
+    "Mendoza",  "Chávez",   "Aguilar",   "Álvarez",   "Domínguez", "Gutiérrez", "Méndez",
+    "Ruiz",     "Ordóñez",  "Juárez",    "Velásquez", "Rivera",    "Romero",    "Herrera",
+    "Medina",   "Castro",   "Vargas",    "Mejía",     "Orellana",  "Argueta",   "Zelaya",
+    "Escobar",  "Cardona",  "Barrios",   "Estrada",   "Rosales",   "Pineda",    "Lemus",
+    "Alvarado", "Figueroa", "Interiano", "Ávila",     "Soto",      "Calderón",  "Quintanilla",
+    "Portillo", "Cabrera",  "Fuentes",   "Núñez",
 };
 static const char *const ms[] = {
-    "Pascual", "Xuc",    "Tzoc",    "Tum",     "Cux",    "Ajanel",  "Coc",     "Caal",
-    "Choc",    "Pop",    "Ical",    "Tiul",    "Bol",    "Quej",    "Cuc",     "Tzul",
-    "Xol",     "Batén",  "Sicajá",  "Us",      "Mateo",  "Andrés",  "Francisco", "Domingo",
-    "Diego",   "Lucas",  "Tomás",   "Juan",    "Gaspar", "Baltazar", "Ixcoy",  "Chun",
-    "Cac",     "Yat",    "Maquín",  "Tzunún",  "Ajcalón", "Chiquín", "Tz'ul",  "K'anil",
+    "Pascual", "Xuc",   "Tzoc",   "Tum",    "Cux",     "Ajanel",   "Coc",       "Caal",
+    "Choc",    "Pop",   "Ical",   "Tiul",   "Bol",     "Quej",     "Cuc",       "Tzul",
+    "Xol",     "Batén", "Sicajá", "Us",     "Mateo",   "Andrés",   "Francisco", "Domingo",
+    "Diego",   "Lucas", "Tomás",  "Juan",   "Gaspar",  "Baltazar", "Ixcoy",     "Chun",
+    "Cac",     "Yat",   "Maquín", "Tzunún", "Ajcalón", "Chiquín",  "Tz'ul",     "K'anil",
 };
 static const char *const haf[] = {"Roseline", "Fabienne", "Wideline", "Nadège",  "Guerline",
                                   "Jessica",  "Mirlande", "Sherline", "Djenika", "Esther"};
 static const char *const hafc[] = {"Marie Carmel", "Marie Ange", "Rose Merline", "Marie Flore"};
-static const char *const ham[] = {"Jean",    "Mackenson", "Wilnes", "Fritznel", "Kervens",
-                                  "Wisler",  "Jeff",      "Stevenson", "Dieunel", "Ricardo"};
+static const char *const ham[] = {"Jean",   "Mackenson", "Wilnes",    "Fritznel", "Kervens",
+                                  "Wisler", "Jeff",      "Stevenson", "Dieunel",  "Ricardo"};
 static const char *const hamc[] = {"Jean Baptiste", "Jean Pierre", "Jean Robert", "Jean Claude"};
-static const char *const has[] = {"Joseph",  "Pierre",  "Jean-Louis", "Saint-Fleur", "Désir",
-                                  "Augustin", "Louis",  "Charles",    "Célestin",    "Dorvil",
-                                  "Exantus", "Baptiste", "Fils-Aimé", "Jean-Baptiste", "Noël"};
-static const char *const inf[] = {"Priya",    "Simran", "Harpreet", "Manpreet",
-                                  "Navjot",   "Jaspreet", "Gurleen", "Anjali"};
-static const char *const inm[] = {"Gurpreet", "Arshdeep", "Jaskaran", "Harjot",  "Rahul",
-                                  "Amit",     "Sukhwinder", "Rajveer", "Lovepreet", "Vikram"};
-static const char *const ins[] = {"Singh", "Kaur",  "Patel",  "Kumar",   "Sharma",
+static const char *const has[] = {"Joseph",   "Pierre",   "Jean-Louis", "Saint-Fleur",   "Désir",
+                                  "Augustin", "Louis",    "Charles",    "Célestin",      "Dorvil",
+                                  "Exantus",  "Baptiste", "Fils-Aimé",  "Jean-Baptiste", "Noël"};
+static const char *const inf[] = {"Priya",  "Simran",   "Harpreet", "Manpreet",
+                                  "Navjot", "Jaspreet", "Gurleen",  "Anjali"};
+static const char *const inm[] = {"Gurpreet", "Arshdeep",   "Jaskaran", "Harjot",    "Rahul",
+                                  "Amit",     "Sukhwinder", "Rajveer",  "Lovepreet", "Vikram"};
+static const char *const ins[] = {"Singh", "Kaur",   "Patel", "Kumar",   "Sharma",
                                   "Gill",  "Sandhu", "Sidhu", "Dhillon", "Chauhan"};
 static const char *const cnf[] = {"Mei", "Ling", "Xin", "Yan", "Jing", "Zihan", "Yuxi", "Ruoxi"};
 static const char *const cnm[] = {"Wei", "Hao", "Jun", "Yu", "Jie", "Yichen", "Haoran", "Zihao"};
-static const char *const cns[] = {"Chen", "Wang", "Li",    "Zhang", "Liu",
-                                  "Lin",  "Huang", "Zheng", "Wu",   "Zhou"};
+static const char *const cns[] = {"Chen", "Wang",  "Li",    "Zhang", "Liu",
+                                  "Lin",  "Huang", "Zheng", "Wu",    "Zhou"};
 static const char *const brf[] = {"Beatriz", "Larissa", "Júlia", "Isabela", "Letícia", "Camila"};
 static const char *const brfc[] = {"Ana Clara", "Maria Eduarda", "Ana Júlia", "Maria Luiza"};
 static const char *const brm[] = {"Gabriel", "Lucas", "Matheus", "Guilherme", "Rafael", "Thiago"};
 static const char *const brmc[] = {"Pedro Henrique", "João Pedro", "João Vitor", "Luiz Felipe"};
-static const char *const brs[] = {"Silva",  "Santos",  "Oliveira", "Souza",     "Lima",
+static const char *const brs[] = {"Silva",   "Santos", "Oliveira", "Souza",     "Lima",
                                   "Pereira", "Costa",  "Ferreira", "Rodrigues", "Almeida"};
 
-#define L(a) {a, N(a)}
-#define NONE {NULL, 0}
+#define L(a)                                                                                       \
+    {                                                                                              \
+        a, N(a)                                                                                    \
+    }
+#define NONE                                                                                       \
+    {                                                                                              \
+        NULL, 0                                                                                    \
+    }
 
 const gen_name_tables gen_names[GEN_NAMES__COUNT] = {
     [GEN_NAMES_HISPANIC] = {{L(hf), L(hm)}, {L(hfc), L(hmc)}, L(hs), 40, 95},
@@ -296,12 +298,11 @@ static const struct {
     const char *state, *court;
     uint8_t count;
 } fac_states[] = {
-    {"TX", "EOIR-HOU", 48}, {"AZ", "EOIR-PHO", 10}, {"CA", "EOIR-LOS", 14},
-    {"FL", "EOIR-MIA", 10}, {"IL", "EOIR-CHI", 9},  {"NY", "EOIR-NYC", 16},
-    {"VA", "EOIR-ARL", 6},  {"PA", "EOIR-PHI", 4},  {"WA", "EOIR-SEA", 3},
-    {"MI", "EOIR-DET", 5},  {"NJ", "EOIR-NEW", 3},  {"MD", "EOIR-HYA", 4},
-    {"OR", "EOIR-POO", 2},  {"KS", "EOIR-KAN", 2},  {"MA", "EOIR-BOS", 3},
-    {"GA", "EOIR-ATL", 2},  {"NC", "EOIR-CHL", 2},  {"CO", "EOIR-DEN", 2},
+    {"TX", "EOIR-HOU", 48}, {"AZ", "EOIR-PHO", 10}, {"CA", "EOIR-LOS", 14}, {"FL", "EOIR-MIA", 10},
+    {"IL", "EOIR-CHI", 9},  {"NY", "EOIR-NYC", 16}, {"VA", "EOIR-ARL", 6},  {"PA", "EOIR-PHI", 4},
+    {"WA", "EOIR-SEA", 3},  {"MI", "EOIR-DET", 5},  {"NJ", "EOIR-NEW", 3},  {"MD", "EOIR-HYA", 4},
+    {"OR", "EOIR-POO", 2},  {"KS", "EOIR-KAN", 2},  {"MA", "EOIR-BOS", 3},  {"GA", "EOIR-ATL", 2},
+    {"NC", "EOIR-CHL", 2},  {"CO", "EOIR-DEN", 2},
 };
 
 /* Placement types of ordinary facilities, cycled through: mostly shelters.

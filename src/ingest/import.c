@@ -39,8 +39,13 @@ static sk_err one_line(sk_ingest *ing, sk_arena *arena, sk_str line, sk_diag *di
     sk_event ev;
     sk_err rc;
 
-    while (line.len > 0 && (line.ptr[line.len - 1] == '\n' || line.ptr[line.len - 1] == '\r'))
+    while (line.len > 0 && (line.ptr[line.len - 1] == '\n' || line.ptr[line.len - 1] == '\r' ||
+                            line.ptr[line.len - 1] == ' ' || line.ptr[line.len - 1] == '\t'))
         line.len--;
+    while (line.len > 0 && (line.ptr[0] == ' ' || line.ptr[0] == '\t')) {
+        line.ptr++;
+        line.len--;
+    }
     if (line.len == 0)
         return SK_OK;
     if (line.len > SK_EVENT_LINE_MAX)

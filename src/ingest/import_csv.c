@@ -463,6 +463,11 @@ static sk_err one_row(sheet *sh, sk_diag *diag)
         sh->agency = sk_str_c(sh->opts->agency ? sh->opts->agency : "ORR");
     if (sh->case_id.len == 0)
         return at_column(sh, C_CASE_ID, sk_diag_set(diag, SK_ERR_INVALID, "", "required"), diag);
+    if (!sk_id_valid(sh->case_id, SK_ID_LEN_MAX))
+        return at_column(sh, C_CASE_ID,
+                         sk_diag_set(diag, SK_ERR_INVALID, "",
+                                     "expected ids of 1 to %d characters", SK_ID_LEN_MAX),
+                         diag);
     rc = read_dates(sh, &d, diag);
     if (rc == SK_OK)
         rc = row_custody(sh, &d, diag);
@@ -533,6 +538,8 @@ sk_err sk_import_csv(sk_ingest *ing, const char *path, const sk_import_opts *opt
         rc = read_rows(&sh, csv, path, fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0, diag);
     if (rc == SK_OK && opts->progress != NULL)
         opts->progress(1, 1, opts->progress_ctx);
+    if (rc != SK_OK && diag != NULL && diag->where[0] == '\0')
+        snprintf(diag->where, sizeof(diag->where), "%s", path);
     sk_csv_close(csv);
     sk_arena_free(sh.arena);
     close(fd);

@@ -27,6 +27,7 @@
 typedef struct slot {
     sk_case *c;
     uint8_t dirty;
+    uint8_t stored; /* the store may hold projection rows of this case */
 } slot;
 
 struct sk_ingest {
@@ -75,6 +76,7 @@ static void cache_clear(sk_ingest *ing)
         }
         ing->slots[i].c = NULL;
         ing->slots[i].dirty = 0;
+        ing->slots[i].stored = 0;
     }
     ing->used = 0;
 }
@@ -124,9 +126,11 @@ static sk_err flush(sk_ingest *ing, sk_diag *diag)
     sk_err rc = SK_OK;
 
     for (i = 0; rc == SK_OK && i < CACHE_SLOTS; i++) {
-        if (ing->slots[i].c != NULL && ing->slots[i].dirty) {
-            rc = sk_store_case_put(ing->store, ing->slots[i].c, diag);
-            ing->slots[i].dirty = 0;
+        slot *s = &ing->slots[i];
+        if (s->c != NULL && s->dirty) {
+            rc = sk_store_case_put(ing->store, s->c, !s->stored, diag);
+            s->dirty = 0;
+            s->stored = 1;
         }
     }
     return rc;
@@ -237,6 +241,9 @@ static sk_err case_for(sk_ingest *ing, sk_str child, slot **out, sk_diag *diag)
         rc = replay(ing, s->c, diag);
         if (rc != SK_OK)
             return rc;
+        /* A child with history has been written before (committed, or
+         * flushed when the table filled); a child without has no rows. */
+        s->stored = s->c->event_count > 0;
     }
     *out = s;
     return SK_OK;

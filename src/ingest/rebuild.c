@@ -92,7 +92,7 @@ static int case_row(const sk_ledger_row *row, void *vctx)
 
     if (!sk_str_eqc(row->subjects[0], ctx->c->child_id)) {
         if (ctx->c->event_count > 0) {
-            ctx->rc = sk_store_case_put(ctx->store, ctx->c, ctx->diag);
+            ctx->rc = sk_store_case_put(ctx->store, ctx->c, 1, ctx->diag);
             if (ctx->rc != SK_OK)
                 return 1;
         }
@@ -121,7 +121,7 @@ static sk_err passes(rebuild_ctx *ctx, sk_diag *diag)
     if (rc == SK_OK)
         rc = ctx->rc;
     if (rc == SK_OK && ctx->c->event_count > 0)
-        rc = sk_store_case_put(ctx->store, ctx->c, diag);
+        rc = sk_store_case_put(ctx->store, ctx->c, 1, diag);
     return rc;
 }
 

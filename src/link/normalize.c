@@ -132,13 +132,29 @@ sk_err sk_normalize_anumber(sk_str in, char out[SK_ANUM_LEN + 1])
     return SK_OK;
 }
 
+/* "YYYY-MM-DD" in shape: digits and two dashes. */
+static int iso_date_shape(sk_str d)
+{
+    size_t i;
+
+    if (d.len != 10)
+        return 0;
+    for (i = 0; i < d.len; i++) {
+        int want_dash = i == 4 || i == 7;
+        int is_dash = d.ptr[i] == '-';
+        if (want_dash != is_dash || (!is_dash && (d.ptr[i] < '0' || d.ptr[i] > '9')))
+            return 0;
+    }
+    return 1;
+}
+
 sk_err sk_name_dob_key(sk_str given, sk_str family, sk_str dob, char *out, size_t out_cap)
 {
     size_t g_len = 0, f_len = 0;
     sk_err rc;
 
     SK_ASSERT(out != NULL && out_cap > 0);
-    if (dob.len != 10 || dob.ptr[4] != '-' || dob.ptr[7] != '-')
+    if (!iso_date_shape(dob))
         return SK_ERR_INVALID;
     rc = sk_normalize_name(given, out, out_cap, &g_len);
     if (rc != SK_OK)

@@ -106,8 +106,9 @@ static void apply_apprehension(sk_case *c, const sk_event *ev, uint32_t *dq)
     v = sk_event_get(ev, "language");
     if (v != NULL)
         memcpy(c->language, v->text.ptr, 3);
-    c->sex = (int8_t)num_of(ev, "sex", -1);
-    c->age_years = (int16_t)num_of(ev, "age_years", -1);
+    /* A second apprehension may say less than the first: keep what is known. */
+    c->sex = (int8_t)num_of(ev, "sex", c->sex);
+    c->age_years = (int16_t)num_of(ev, "age_years", c->age_years);
 }
 
 static void close_placement(sk_case *c, int64_t at)

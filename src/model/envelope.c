@@ -164,8 +164,12 @@ static sk_err derive_age(sk_event *ev, sk_diag *diag)
     char buf[8];
     int64_t age;
 
-    if (dob == NULL)
+    if (dob == NULL) {
+        const sk_value *stated = sk_event_get(ev, "age_years");
+        if (stated != NULL && stated->num >= 18)
+            ev->dq_flags |= SK_DQ_AGE;
         return SK_OK;
+    }
     if (dob->num > ev->occurred_at)
         return sk_diag_set(diag, SK_ERR_INVALID, "dob", "after the apprehension date");
     sk_civil_from_days(dob->num / 86400, &by, &bm, &bd);

@@ -123,8 +123,9 @@ static sk_err set_lenient_text(sk_event *ev, const sk_field_def *f, sk_str t, sk
     size_t i, n = 0;
     sk_err rc;
 
-    if (t.len > SK_TEXT_LEN_MAX * 2)
-        t.len = SK_TEXT_LEN_MAX * 2; /* plain_text_ok rejects it below either way */
+    if (t.len > SK_TEXT_LEN_MAX * 32) /* whitespace runs fold, but not without bound */
+        return sk_diag_set(diag, SK_ERR_INVALID, f->name, "expected at most %d bytes of text",
+                           SK_TEXT_LEN_MAX);
     rc = sk_arena_alloc(ev->arena, t.len + 1, (void **)&copy);
     if (rc != SK_OK)
         return rc;

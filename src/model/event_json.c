@@ -110,9 +110,12 @@ static sk_err set_provenance(sk_event *ev, json_t *prov, sk_diag *diag)
 
 static sk_err check_keys(json_t *root, sk_diag *diag)
 {
-    static const char *const known[] = {"id",      "type",     "occurred_at", "recorded_at",
-                                        "agency",  "user",     "subjects",    "payload",
-                                        "provenance"};
+    /* "seq" and "quality" are written by sk_event_to_json for stored events;
+     * they are accepted and ignored so that an export can be re-imported
+     * (the ledger assigns its own sequence and recomputes the flags). */
+    static const char *const known[] = {"id",       "type",    "occurred_at", "recorded_at",
+                                        "agency",   "user",    "subjects",    "payload",
+                                        "provenance", "seq",   "quality"};
     const char *key;
     json_t *val;
     size_t i;

@@ -158,14 +158,14 @@ static sk_err put_calls_and_sponsors(sk_store *s, const sk_case *c, sk_diag *dia
     return rc;
 }
 
-sk_err sk_store_case_put(sk_store *store, const sk_case *c, sk_diag *diag)
+sk_err sk_store_case_put(sk_store *store, const sk_case *c, int fresh, sk_diag *diag)
 {
     sk_err rc;
 
     SK_ASSERT(store != NULL && c != NULL);
     SK_ASSERT(store->in_tx);
     rc = put_child_row(store, c, diag);
-    if (rc == SK_OK)
+    if (rc == SK_OK && !fresh)
         rc = clear_child(store, c, diag);
     if (rc == SK_OK)
         rc = put_placements(store, c, diag);
