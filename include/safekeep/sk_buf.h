@@ -9,7 +9,7 @@
 #include "safekeep/sk_core.h"
 
 typedef struct sk_buf {
-    char *ptr;  /* NUL-terminated when len > 0 or after any append */
+    char *ptr; /* NUL-terminated when len > 0 or after any append */
     size_t len;
     size_t cap;
     size_t len_max; /* appends past this fail with SK_ERR_TOO_LARGE */

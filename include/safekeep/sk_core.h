@@ -54,7 +54,7 @@ int sk_str_eqc(sk_str a, const char *b);
  * expected. Messages must never quote identity values (names, birth dates,
  * A-numbers, addresses, phone numbers); they name the field instead.
  */
-#define SK_DIAG_MSG_MAX 256
+#define SK_DIAG_MSG_MAX   256
 #define SK_DIAG_WHERE_MAX 192
 typedef struct sk_diag {
     char where[SK_DIAG_WHERE_MAX]; /* file name or source, may be empty */

@@ -15,11 +15,11 @@
 
 #include "safekeep/sk_core.h"
 
-#define SK_KEY_BYTES        32
-#define SK_BLIND_BYTES      16  /* blind index values */
-#define SK_SEAL_OVERHEAD    (24 + 16) /* nonce + tag */
-#define SK_ENV_KEY          "SAFEKEEP_KEY"
-#define SK_ENV_KEY_FILE     "SAFEKEEP_KEY_FILE"
+#define SK_KEY_BYTES     32
+#define SK_BLIND_BYTES   16        /* blind index values */
+#define SK_SEAL_OVERHEAD (24 + 16) /* nonce + tag */
+#define SK_ENV_KEY       "SAFEKEEP_KEY"
+#define SK_ENV_KEY_FILE  "SAFEKEEP_KEY_FILE"
 
 typedef struct sk_keyring sk_keyring;
 
@@ -47,12 +47,11 @@ size_t sk_seal_len(size_t plain_len);
 /*
  * Encrypts plain into out (sk_seal_len(plain.len) bytes, caller-provided):
  * nonce || ciphertext || tag. ad is authenticated but not encrypted (binds
- * the ciphertext to its record id). Nonces are 192-bit: a random per-process
- * prefix and a counter (the only state keyring changes), so they never
+ * the ciphertext to its record id). Nonces are 192-bit: a random prefix drawn
+ * when the keyring is opened and a counter (the only state keyring changes), so they never
  * repeat under one key. Thread-safe.
  */
-SK_NODISCARD sk_err sk_seal(sk_keyring *keyring, sk_str plain, sk_str ad,
-                            unsigned char *out);
+SK_NODISCARD sk_err sk_seal(sk_keyring *keyring, sk_str plain, sk_str ad, unsigned char *out);
 
 /* Decrypts sealed into out (sealed_len - SK_SEAL_OVERHEAD bytes). Any
  * tampering, wrong key or wrong ad gives SK_ERR_CRYPTO. */

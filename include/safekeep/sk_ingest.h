@@ -25,8 +25,8 @@ typedef struct sk_ingest sk_ingest;
 /* Counts of what an ingest did, for reports. */
 typedef struct sk_ingest_stats {
     uint64_t events;
-    uint64_t children_touched;
-    uint64_t flagged; /* events with a data-quality flag */
+    uint64_t children_new; /* children with no events before this ingest */
+    uint64_t flagged;      /* events with a data-quality flag */
     uint64_t late;
     uint64_t replays; /* case histories replayed for a late event */
 } sk_ingest_stats;

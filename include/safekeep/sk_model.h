@@ -20,16 +20,16 @@
 #include "safekeep/sk_arena.h"
 #include "safekeep/sk_core.h"
 
-#define SK_ID_LEN_MAX        40  /* subject, facility, hearing, sponsor ids */
-#define SK_TEXT_LEN_MAX      200 /* any free string field */
-#define SK_SUBJECTS_MAX      4
-#define SK_FIELDS_MAX        16 /* fields of one event type */
-#define SK_EVENT_LINE_MAX    16384 /* bytes of one JSON line */
-#define SK_PLACEMENTS_MAX    16
-#define SK_HEARINGS_MAX      16
-#define SK_CALLS_MAX         8
-#define SK_SPONSORS_MAX      4
-#define SK_RELIEF_MAX        4
+#define SK_ID_LEN_MAX     40  /* subject, facility, hearing, sponsor ids */
+#define SK_TEXT_LEN_MAX   200 /* any free string field */
+#define SK_SUBJECTS_MAX   4
+#define SK_FIELDS_MAX     16    /* fields of one event type */
+#define SK_EVENT_LINE_MAX 16384 /* bytes of one JSON line */
+#define SK_PLACEMENTS_MAX 16
+#define SK_HEARINGS_MAX   16
+#define SK_CALLS_MAX      8
+#define SK_SPONSORS_MAX   4
+#define SK_RELIEF_MAX     4
 
 typedef enum sk_event_type {
     SK_EV_APPREHENSION = 0,
@@ -73,7 +73,7 @@ typedef enum sk_ftype {
     SK_FT_COUNTRY,    /* ISO 3166-1 alpha-2, upper case */
     SK_FT_LANGUAGE,   /* ISO 639-3, lower case */
     SK_FT_ANUMBER,    /* A-number: 8 or 9 digits, "A" and dashes allowed */
-    SK_FT_PHONE       /* digits, spaces, + - ( ), 7..20 chars */
+    SK_FT_PHONE       /* 7..15 digits with spaces, + - ( ) . ; at most 24 chars */
 } sk_ftype;
 
 enum {
@@ -122,14 +122,14 @@ int sk_language_valid(sk_str code);
 
 /* Data-quality flags, stored with the event: recorded, but worth a look. */
 enum {
-    SK_DQ_LATE = 1u << 0,           /* occurred before an event already recorded */
-    SK_DQ_NO_PRIOR = 1u << 1,       /* the step it implies had not been recorded */
-    SK_DQ_AFTER_CLOSE = 1u << 2,    /* the case was already closed */
-    SK_DQ_REPEAT = 1u << 3,         /* repeats a terminal step (second discharge...) */
+    SK_DQ_LATE = 1u << 0,            /* occurred before an event already recorded */
+    SK_DQ_NO_PRIOR = 1u << 1,        /* the step it implies had not been recorded */
+    SK_DQ_AFTER_CLOSE = 1u << 2,     /* the case was already closed */
+    SK_DQ_REPEAT = 1u << 3,          /* repeats a terminal step (second discharge...) */
     SK_DQ_UNKNOWN_SUBJECT = 1u << 4, /* first event for a child not seen before */
-    SK_DQ_AGE = 1u << 5,            /* 18 or older at apprehension */
-    SK_DQ_LIMIT = 1u << 6,          /* a projection list is full; ledger keeps it */
-    SK_DQ_UNDELIVERABLE = 1u << 7   /* release without a usable address */
+    SK_DQ_AGE = 1u << 5,             /* 18 or older at apprehension */
+    SK_DQ_LIMIT = 1u << 6,           /* a projection list is full; ledger keeps it */
+    SK_DQ_UNDELIVERABLE = 1u << 7    /* release without a usable address */
 };
 #define SK_DQ_NAMES_MAX 8
 /* Writes the flag names, comma separated, into buf. */
@@ -142,8 +142,8 @@ typedef struct sk_value {
 } sk_value;
 
 typedef struct sk_provenance {
-    sk_str source; /* one of sk_source_kinds */
-    sk_str ref;    /* the source's own reference, may be empty */
+    sk_str source;    /* one of sk_source_kinds */
+    sk_str ref;       /* the source's own reference, may be empty */
     char reliability; /* 'A'..'F' (Admiralty grading), or 0 when unrated */
 } sk_provenance;
 
@@ -257,7 +257,7 @@ SK_NODISCARD sk_err sk_court_parse(sk_str name, sk_court *out);
 
 typedef struct sk_placement {
     char facility[SK_ID_LEN_MAX + 1];
-    uint8_t type; /* index into sk_placement_types */
+    uint8_t type;       /* index into sk_placement_types */
     int64_t start, end; /* end 0 while open */
 } sk_placement;
 
@@ -295,7 +295,7 @@ typedef struct sk_case {
     sk_court court;
     char country[3];
     char language[4];
-    int8_t sex;      /* -1 unknown, else index into the sex enumeration */
+    int8_t sex;        /* -1 unknown, else index into the sex enumeration */
     int16_t age_years; /* at apprehension; -1 unknown */
     int64_t apprehended_at, referred_at, admitted_at, released_at, closed_at;
     int8_t discharge_type; /* -1 none */

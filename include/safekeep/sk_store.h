@@ -51,7 +51,7 @@ typedef struct sk_child_filter {
     char country[3];
     char facility[SK_ID_LEN_MAX + 1];
     int64_t apprehended_from, apprehended_to; /* 0 = open */
-    uint32_t limit;  /* 0 = default 50 */
+    uint32_t limit;                           /* 0 = default 50 */
     uint64_t offset;
 } sk_child_filter;
 
@@ -63,7 +63,7 @@ typedef struct sk_child_row {
     sk_str country;
     sk_str language;
     sk_str facility;
-    int64_t age_years; /* -1 unknown */
+    int64_t age_years;                                    /* -1 unknown */
     int64_t apprehended_at, released_at, next_hearing_at; /* 0 unknown */
     uint32_t event_count;
     uint32_t dq_flags;
@@ -92,8 +92,8 @@ SK_NODISCARD sk_err sk_store_meta_put(sk_store *store, const char *key, const vo
 
 /* Appends one event to the ledger (row->seq is ignored) and sets *seq.
  * SK_ERR_CONFLICT when the id exists. */
-SK_NODISCARD sk_err sk_store_ledger_append(sk_store *store, const sk_ledger_row *row,
-                                           uint64_t *seq, sk_diag *diag);
+SK_NODISCARD sk_err sk_store_ledger_append(sk_store *store, const sk_ledger_row *row, uint64_t *seq,
+                                           sk_diag *diag);
 
 /* 1 when an event with this id is in the ledger. */
 SK_NODISCARD sk_err sk_store_ledger_has(sk_store *store, sk_str id, int *found, sk_diag *diag);
@@ -117,8 +117,7 @@ SK_NODISCARD sk_err sk_store_ledger_count(sk_store *store, uint64_t *count, sk_d
  * hearings, calls and sponsors, replacing what was there. fresh = 1 promises
  * that nothing of this child is stored yet (its first write, or a rebuild),
  * which spares the deletes. */
-SK_NODISCARD sk_err sk_store_case_put(sk_store *store, const sk_case *c, int fresh,
-                                      sk_diag *diag);
+SK_NODISCARD sk_err sk_store_case_put(sk_store *store, const sk_case *c, int fresh, sk_diag *diag);
 
 /* Stores a person's sealed identity record (replacing it). kind: "child",
  * "sponsor", "household_member", "person". */
@@ -132,23 +131,22 @@ SK_NODISCARD sk_err sk_store_person_get(sk_store *store, sk_str person_id, unsig
                                         size_t buf_len, size_t *len, sk_diag *diag);
 
 /* Adds a blind-index entry (kind, hash) -> person_id; duplicates ignored. */
-SK_NODISCARD sk_err sk_store_blind_put(sk_store *store, const char *kind,
-                                       const unsigned char *hash, size_t hash_len,
-                                       sk_str person_id, sk_diag *diag);
+SK_NODISCARD sk_err sk_store_blind_put(sk_store *store, const char *kind, const unsigned char *hash,
+                                       size_t hash_len, sk_str person_id, sk_diag *diag);
 
 /* Finds persons by blind index; calls cb with each person id (as the
  * child_id of an otherwise empty row). */
 SK_NODISCARD sk_err sk_store_blind_find(sk_store *store, const char *kind,
-                                        const unsigned char *hash, size_t hash_len,
-                                        sk_child_cb cb, void *ctx, sk_diag *diag);
+                                        const unsigned char *hash, size_t hash_len, sk_child_cb cb,
+                                        void *ctx, sk_diag *diag);
 
 /* Lists children matching filter, ordered by child id. */
 SK_NODISCARD sk_err sk_store_children_list(sk_store *store, const sk_child_filter *filter,
                                            sk_child_cb cb, void *ctx, sk_diag *diag);
 
 /* Fetches one child's projection row; SK_ERR_NOT_FOUND when unknown. */
-SK_NODISCARD sk_err sk_store_child_get(sk_store *store, sk_str child_id, sk_child_cb cb,
-                                       void *ctx, sk_diag *diag);
+SK_NODISCARD sk_err sk_store_child_get(sk_store *store, sk_str child_id, sk_child_cb cb, void *ctx,
+                                       sk_diag *diag);
 
 /* Counts children by custody status: counts[sk_custody]. */
 SK_NODISCARD sk_err sk_store_count_by_custody(sk_store *store, uint64_t counts[SK_CUSTODY__COUNT],

@@ -10,11 +10,11 @@
 
 #include "safekeep/sk_core.h"
 
-#define SK_TIME_MIN   946684800LL  /* 2000-01-01: nothing in the domain is older... */
-#define SK_DATE_MIN   -2208988800LL /* ...except birth dates, 1900-01-01 onwards */
-#define SK_TIME_MAX   4102444800LL /* 2100-01-01 */
-#define SK_RFC3339_LEN 20          /* "YYYY-MM-DDTHH:MM:SSZ" */
-#define SK_DATE_LEN    10          /* "YYYY-MM-DD" */
+#define SK_TIME_MIN    946684800LL   /* 2000-01-01: nothing in the domain is older... */
+#define SK_DATE_MIN    -2208988800LL /* ...except birth dates, 1900-01-01 onwards */
+#define SK_TIME_MAX    4102444800LL  /* 2100-01-01 */
+#define SK_RFC3339_LEN 20            /* "YYYY-MM-DDTHH:MM:SSZ" */
+#define SK_DATE_LEN    10            /* "YYYY-MM-DD" */
 
 /* Days since 1970-01-01 for a civil date; no range check. */
 int64_t sk_days_from_civil(int64_t year, unsigned month, unsigned day);

@@ -126,17 +126,48 @@ static sk_err show(sk_store *store, sk_keyring *keyring, sk_str id, show_ctx *ct
     return rc;
 }
 
+/* An A-number may belong to a sponsor or household member as well as a
+ * child: the blind index is shared, so candidates are checked for a case. */
+#define FOUND_MAX 8
 typedef struct found {
-    char id[SK_ID_LEN_MAX + 1];
+    char ids[FOUND_MAX][SK_ID_LEN_MAX + 1];
     int count;
 } found;
 
 static int on_found(const sk_child_row *r, void *vctx)
 {
     found *f = vctx;
-    if (f->count++ == 0)
-        snprintf(f->id, sizeof(f->id), "%.*s", (int)r->child_id.len, r->child_id.ptr);
+    snprintf(f->ids[f->count], sizeof(f->ids[0]), "%.*s", (int)r->child_id.len, r->child_id.ptr);
+    f->count++;
+    return f->count == FOUND_MAX;
+}
+
+static int ignore_row(const sk_child_row *r, void *ctx)
+{
+    (void)r;
+    (void)ctx;
     return 0;
+}
+
+static sk_err find_child_by_anumber(sk_store *store, sk_keyring *keyring, const char *anum,
+                                    found *f, const char **id, sk_diag *diag)
+{
+    sk_err rc;
+    int i;
+
+    rc = sk_identity_find_anumber(store, keyring, sk_str_c(anum), on_found, f, diag);
+    for (i = 0; rc == SK_OK && i < f->count; i++) {
+        rc = sk_store_child_get(store, sk_str_c(f->ids[i]), ignore_row, NULL, diag);
+        if (rc == SK_OK) {
+            *id = f->ids[i];
+            return SK_OK;
+        }
+        if (rc == SK_ERR_NOT_FOUND)
+            rc = SK_OK;
+    }
+    if (rc == SK_OK)
+        rc = sk_diag_set(diag, SK_ERR_NOT_FOUND, "a_number", "no child with that A-number");
+    return rc;
 }
 
 static int run_show(const char *db, const char *id, const char *anum, int json)
@@ -144,24 +175,21 @@ static int run_show(const char *db, const char *id, const char *anum, int json)
     show_ctx ctx = {json, 0, NULL, {0}, SK_OK, NULL};
     sk_keyring *keyring = NULL;
     sk_store *store = NULL;
-    found f = {{0}, 0};
+    found f;
     sk_diag diag;
     int code;
     sk_err rc;
 
     sk_diag_clear(&diag);
+    memset(&f, 0, sizeof(f));
     ctx.diag = &diag;
     sk_buf_init(&ctx.out, OUT_MAX);
     code = sk_cli_open(db, &store, &keyring);
     if (code != SK_EXIT_OK)
         return code;
     rc = sk_arena_new(64 * 1024, 4 * 1024 * 1024, &ctx.arena);
-    if (rc == SK_OK && anum != NULL) {
-        rc = sk_identity_find_anumber(store, keyring, sk_str_c(anum), on_found, &f, &diag);
-        if (rc == SK_OK && f.count == 0)
-            rc = sk_diag_set(&diag, SK_ERR_NOT_FOUND, "a_number", "no child with that A-number");
-        id = f.id;
-    }
+    if (rc == SK_OK && anum != NULL)
+        rc = find_child_by_anumber(store, keyring, anum, &f, &id, &diag);
     if (rc == SK_OK)
         rc = show(store, keyring, sk_str_c(id), &ctx);
     if (rc != SK_OK) {
@@ -251,8 +279,7 @@ static int run_stats(const char *db, int json)
             printf("%s\"%s\":%llu", i ? "," : "{", sk_custody_name((sk_custody)i),
                    (unsigned long long)counts[i]);
         else
-            printf("%-12s %10llu\n", sk_custody_name((sk_custody)i),
-                   (unsigned long long)counts[i]);
+            printf("%-12s %10llu\n", sk_custody_name((sk_custody)i), (unsigned long long)counts[i]);
     }
     if (rc == SK_OK && json)
         printf(",\"total\":%llu}\n", (unsigned long long)total);

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * cmd_children.c: safekeep children, safekeep child show, safekeep stats:
- * what a case manager reads. Lists come from the projections; a child's
- * timeline comes straight from the ledger, in the order things happened.
+ * cmd_children.c: safekeep children: the list a case manager filters, read
+ * from the projections (cmd_child.c shows one child).
  */
+#include <ctype.h>
 #include <getopt.h>
 
 #include "cli.h"
@@ -117,7 +117,9 @@ static int parse_filter_opt(int c, const char *arg, sk_child_filter *f)
     case 'C':
         if (strlen(arg) != 2)
             return sk_cli_usage_error("children", "--country takes a 2-letter code");
-        memcpy(f->country, arg, 3);
+        f->country[0] = (char)toupper((unsigned char)arg[0]);
+        f->country[1] = (char)toupper((unsigned char)arg[1]);
+        f->country[2] = '\0';
         return 0;
     case 'F':
         snprintf(f->facility, sizeof(f->facility), "%s", arg);
@@ -183,14 +185,18 @@ static int list(const char *db, const sk_child_filter *f, int json)
 
 int sk_cli_children(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'},      {"status", required_argument, NULL, 's'},
-        {"court-status", required_argument, NULL, 'c'},
-        {"country", required_argument, NULL, 'C'}, {"facility", required_argument, NULL, 'F'},
-        {"from", required_argument, NULL, 'f'},    {"to", required_argument, NULL, 't'},
-        {"limit", required_argument, NULL, 'l'},   {"offset", required_argument, NULL, 'o'},
-        {"json", no_argument, NULL, 'j'},          {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
+                                         {"status", required_argument, NULL, 's'},
+                                         {"court-status", required_argument, NULL, 'c'},
+                                         {"country", required_argument, NULL, 'C'},
+                                         {"facility", required_argument, NULL, 'F'},
+                                         {"from", required_argument, NULL, 'f'},
+                                         {"to", required_argument, NULL, 't'},
+                                         {"limit", required_argument, NULL, 'l'},
+                                         {"offset", required_argument, NULL, 'o'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     sk_child_filter f;
     const char *db = NULL;
     int c, json = 0, code;
@@ -218,4 +224,3 @@ int sk_cli_children(int argc, char **argv)
         return sk_cli_usage_error("children", "unexpected argument");
     return list(sk_cli_db_path(db), &f, json);
 }
-

@@ -15,14 +15,13 @@
 
 static void help(FILE *out)
 {
-    fprintf(out,
-            "usage: safekeep import [--db PATH] [--agency A] [--user U] [--quiet] FILE...\n\n"
-            "Imports .jsonl event files and .csv case spreadsheets (docs/import.md), all\n"
-            "or nothing: the first bad line or row stops the import with its file, line,\n"
-            "column and what was expected, and nothing is written.\n\n"
-            "  --agency A   recording agency for spreadsheet rows without one (ORR)\n"
-            "  --user U     recording user for spreadsheet rows (import)\n"
-            "  --quiet      no progress or summary\n");
+    fprintf(out, "usage: safekeep import [--db PATH] [--agency A] [--user U] [--quiet] FILE...\n\n"
+                 "Imports .jsonl event files and .csv case spreadsheets (docs/import.md), all\n"
+                 "or nothing: the first bad line or row stops the import with its file, line,\n"
+                 "column and what was expected, and nothing is written.\n\n"
+                 "  --agency A   recording agency for spreadsheet rows without one (ORR)\n"
+                 "  --user U     recording user for spreadsheet rows (import)\n"
+                 "  --quiet      no progress or summary\n");
 }
 
 static void progress(uint64_t done, uint64_t total, void *ctx)
@@ -70,9 +69,9 @@ static int run(const char *db, const char *const *files, size_t count, sk_import
         code = SK_EXIT_FAIL;
     } else if (!quiet) {
         st = sk_ingest_get_stats(ing);
-        printf("imported %llu events about %llu children (%llu flagged for data quality, "
+        printf("imported %llu events, %llu new children (%llu flagged for data quality, "
                "%llu late)\n",
-               (unsigned long long)st.events, (unsigned long long)st.children_touched,
+               (unsigned long long)st.events, (unsigned long long)st.children_new,
                (unsigned long long)st.flagged, (unsigned long long)st.late);
     }
     sk_ingest_free(ing);

@@ -6,6 +6,7 @@
  * records nobody can read.
  */
 #include <getopt.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -59,6 +60,7 @@ static int create(const char *db)
     sk_err rc = SK_OK;
 
     sk_diag_clear(&diag);
+    umask(077); /* the database holds case data: owner only, like the key */
     if (access(db, F_OK) == 0) {
         fprintf(stderr, "safekeep init: %s already exists; not touching it\n", db);
         return SK_EXIT_FAIL;
@@ -93,9 +95,8 @@ static int create(const char *db)
 
 int sk_cli_init(int argc, char **argv)
 {
-    static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     const char *db = NULL;
     int c;
 

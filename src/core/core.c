@@ -83,9 +83,9 @@ void sk_diag_format(const sk_diag *diag, char *buf, size_t buf_len)
     SK_ASSERT(buf != NULL && buf_len > 0);
     buf[0] = '\0';
     if (diag->where[0] != '\0') {
-        n = diag->line > 0 ? snprintf(buf, buf_len, "%s:%llu: ", diag->where,
-                                      (unsigned long long)diag->line)
-                           : snprintf(buf, buf_len, "%s: ", diag->where);
+        n = diag->line > 0
+                ? snprintf(buf, buf_len, "%s:%llu: ", diag->where, (unsigned long long)diag->line)
+                : snprintf(buf, buf_len, "%s: ", diag->where);
         used = n > 0 ? (size_t)n : 0;
     } else if (diag->line > 0) {
         n = snprintf(buf, buf_len, "line %llu: ", (unsigned long long)diag->line);
@@ -103,9 +103,11 @@ void sk_diag_format(const sk_diag *diag, char *buf, size_t buf_len)
 void sk_assert_fail(const char *expr, const char *file, int line)
 {
     char msg[512];
-    int n = snprintf(msg, sizeof(msg), "safekeep: assertion failed: %s (%s:%d)\n", expr, file, line);
+    int n =
+        snprintf(msg, sizeof(msg), "safekeep: assertion failed: %s (%s:%d)\n", expr, file, line);
     if (n > 0) {
-        ssize_t w = write(STDERR_FILENO, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
+        ssize_t w =
+            write(STDERR_FILENO, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
         (void)w;
     }
     abort();

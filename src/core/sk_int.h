@@ -6,9 +6,9 @@
 #ifndef SK_INT_H
 #define SK_INT_H
 
-#include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #pragma GCC poison strcpy strcat sprintf vsprintf gets atoi atol strtok
 

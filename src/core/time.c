@@ -147,9 +147,9 @@ static const char *const month_names[12] = {"jan", "feb", "mar", "apr", "may", "
 /* Matches a month name or its three-letter abbreviation (any case). */
 static unsigned month_from_name(const char *p, size_t len)
 {
-    static const char *const full[12] = {"january", "february", "march",     "april",
-                                         "may",     "june",     "july",      "august",
-                                         "september", "october", "november", "december"};
+    static const char *const full[12] = {"january",   "february", "march",    "april",
+                                         "may",       "june",     "july",     "august",
+                                         "september", "october",  "november", "december"};
     char low[12];
     size_t i;
 
@@ -182,8 +182,8 @@ static size_t tokenize(sk_str text, sk_str tok[3])
             return 4;
         size_t start = i;
         int alpha = isalpha((unsigned char)c) != 0;
-        while (i < text.len && (alpha ? isalpha((unsigned char)text.ptr[i])
-                                      : isdigit((unsigned char)text.ptr[i])))
+        while (i < text.len &&
+               (alpha ? isalpha((unsigned char)text.ptr[i]) : isdigit((unsigned char)text.ptr[i])))
             i++;
         if (i == start)
             return 4; /* a character that is neither */

@@ -107,8 +107,8 @@ static sk_err read_key_file(const char *path, char *hex, size_t hex_len, sk_diag
         goto out;
     }
     if ((st.st_mode & 077) != 0) {
-        rc = sk_diag_set(diag, SK_ERR_DENIED, "key file",
-                         "%s is readable by others; chmod 600 it", path);
+        rc = sk_diag_set(diag, SK_ERR_DENIED, "key file", "%s is readable by others; chmod 600 it",
+                         path);
         goto out;
     }
     n = read(fd, hex, hex_len);

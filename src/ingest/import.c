@@ -16,8 +16,8 @@
 
 #include "sk_int.h"
 
-#define ARENA_CHUNK (64 * 1024)
-#define ARENA_MAX   (1024 * 1024)
+#define ARENA_CHUNK    (64 * 1024)
+#define ARENA_MAX      (1024 * 1024)
 #define PROGRESS_EVERY 4096
 
 static void set_where(sk_diag *diag, const char *path, uint64_t line)
@@ -59,8 +59,7 @@ static sk_err one_line(sk_ingest *ing, sk_arena *arena, sk_str line, sk_diag *di
     return rc;
 }
 
-sk_err sk_import_jsonl(sk_ingest *ing, const char *path, const sk_import_opts *opts,
-                       sk_diag *diag)
+sk_err sk_import_jsonl(sk_ingest *ing, const char *path, const sk_import_opts *opts, sk_diag *diag)
 {
     sk_arena *arena = NULL;
     char *buf = NULL;

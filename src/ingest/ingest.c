@@ -236,7 +236,6 @@ static sk_err case_for(sk_ingest *ing, sk_str child, slot **out, sk_diag *diag)
         if (s->c == NULL)
             return SK_ERR_NOMEM;
         ing->used++;
-        ing->stats.children_touched++;
         sk_case_init(s->c, child);
         rc = replay(ing, s->c, diag);
         if (rc != SK_OK)
@@ -244,6 +243,8 @@ static sk_err case_for(sk_ingest *ing, sk_str child, slot **out, sk_diag *diag)
         /* A child with history has been written before (committed, or
          * flushed when the table filled); a child without has no rows. */
         s->stored = s->c->event_count > 0;
+        if (!s->stored)
+            ing->stats.children_new++;
     }
     *out = s;
     return SK_OK;

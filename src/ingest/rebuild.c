@@ -13,8 +13,8 @@
 
 #include "sk_int.h"
 
-#define ARENA_CHUNK (64 * 1024)
-#define ARENA_MAX   (4 * 1024 * 1024)
+#define ARENA_CHUNK  (64 * 1024)
+#define ARENA_MAX    (4 * 1024 * 1024)
 #define IDENTITY_MAX 8192
 
 sk_err sk_event_from_row(const sk_ledger_row *row, sk_arena *arena, sk_event *ev, sk_diag *diag)
@@ -145,7 +145,7 @@ sk_err sk_rebuild(sk_store *store, sk_keyring *keyring, sk_diag *diag)
     rc = passes(&ctx, diag);
     if (rc == SK_OK)
         rc = sk_store_commit(store, diag);
-    else
+    if (rc != SK_OK)
         sk_store_rollback(store);
 out:
     free(ctx.c);

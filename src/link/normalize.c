@@ -19,8 +19,9 @@ static const char latin1_fold[64] = {
     'd', 'n', 'o', 'o', 'o', 'o', 'o', 0,   'o', 'u', 'u', 'u', 'u', 'y', 0,   'y'};
 
 /* ASCII fold of U+0100..U+017F (Latin Extended-A), pairs of upper/lower. */
-static const char latin_a_fold[] = "aaaaaaccccccccddddeeeeeeeeeegggggggghhhhiiiiiiiiiiiijjkkklllllll"
-                                   "lllnnnnnnnnnoooooooorrrrrrssssssssttttttuuuuuuuuuuuuwwyyyzzzzzzs";
+static const char latin_a_fold[] =
+    "aaaaaaccccccccddddeeeeeeeeeegggggggghhhhiiiiiiiiiiiijjkkklllllll"
+    "lllnnnnnnnnnoooooooorrrrrrssssssssttttttuuuuuuuuuuuuwwyyyzzzzzzs";
 static_assert(sizeof(latin_a_fold) == 129, "one fold per code point U+0100..U+017F");
 
 typedef struct out_state {

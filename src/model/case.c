@@ -19,8 +19,8 @@
 static const char *const custody_names[SK_CUSTODY__COUNT] = {
     "unknown", "apprehended", "referred", "in_care", "released", "discharged", "closed"};
 static const char *const court_names[SK_COURT__COUNT] = {
-    "none",          "nta_filed",      "hearing_scheduled", "failed_to_appear",
-    "ordered_removed", "relief_pending", "relief_granted",  "relief_denied"};
+    "none",           "nta_filed",      "hearing_scheduled", "failed_to_appear", "ordered_removed",
+    "relief_pending", "relief_granted", "relief_denied"};
 
 const char *sk_custody_name(sk_custody c)
 {
@@ -117,8 +117,7 @@ static void close_placement(sk_case *c, int64_t at)
         c->placements[c->placement_count - 1].end = at;
 }
 
-static void open_placement(sk_case *c, const sk_event *ev, const char *facility_field,
-                           uint32_t *dq)
+static void open_placement(sk_case *c, const sk_event *ev, const char *facility_field, uint32_t *dq)
 {
     sk_placement *p;
 
@@ -169,8 +168,8 @@ static void apply_custody(sk_case *c, const sk_event *ev, uint32_t *dq)
         c->released_at = ev->occurred_at;
         close_placement(c, ev->occurred_at);
         copy_id(c->sponsor_id, sk_event_get(ev, "sponsor_id"));
-        if (c->discharge_type == 0 && (num_of(ev, "address_on_file", 0) == 0 ||
-                                       num_of(ev, "address_status", 0) == 2))
+        if (c->discharge_type == 0 &&
+            (num_of(ev, "address_on_file", 0) == 0 || num_of(ev, "address_status", 0) == 2))
             *dq |= SK_DQ_UNDELIVERABLE;
         break;
     case SK_EV_CASE_CLOSED:
@@ -395,6 +394,8 @@ void sk_case_apply(sk_case *c, sk_event *ev)
     if (ev->occurred_at > c->last_occurred_at)
         c->last_occurred_at = ev->occurred_at;
     c->event_count++;
+    /* "late" describes an arrival, not the case: the projection of the same
+     * events is the same whatever order they came in. */
     c->dq_flags |= dq;
     ev->dq_flags = (ev->dq_flags & SK_DQ_LATE) | dq;
 }

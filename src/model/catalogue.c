@@ -34,23 +34,22 @@ const char *const sk_discharge_types[] = {"released_to_sponsor",
                                           "obtained_status",
                                           "urm_transfer",
                                           NULL};
-const char *const sk_check_types[] = {"public_records", "sex_offender_registry", "fingerprint",
-                                      "can_registry",   "home_study",            NULL};
+const char *const sk_check_types[] = {
+    "public_records", "sex_offender_registry", "fingerprint", "can_registry", "home_study", NULL};
 const char *const sk_hearing_outcomes[] = {"attended", "failed_to_appear", "in_absentia_order",
                                            "continued", NULL};
 const char *const sk_relief_types[] = {"asylum", "sijs", "t_visa", "u_visa", NULL};
-const char *const sk_relationships[] = {"parent",        "legal_guardian", "sibling",
-                                        "grandparent",   "aunt_uncle",     "cousin",
-                                        "other_relative", "family_friend", "unrelated",
-                                        NULL};
-const char *const sk_source_kinds[] = {"agency_record",     "interview", "document",
-                                       "foreign_government", "interpol", "third_party",
+const char *const sk_relationships[] = {
+    "parent", "legal_guardian", "sibling",       "grandparent", "aunt_uncle",
+    "cousin", "other_relative", "family_friend", "unrelated",   NULL};
+const char *const sk_source_kinds[] = {"agency_record",      "interview", "document",
+                                       "foreign_government", "interpol",  "third_party",
                                        "self_report",        NULL};
 
 static const char *const sexes[] = {"female", "male", "other", "unknown", NULL};
 static const char *const check_results[] = {"clear", "finding", "inconclusive", "waived", NULL};
-static const char *const transfer_reasons[] = {"step_up", "step_down", "capacity", "medical",
-                                               "family_proximity", "other", NULL};
+static const char *const transfer_reasons[] = {
+    "step_up", "step_down", "capacity", "medical", "family_proximity", "other", NULL};
 static const char *const deny_reasons[] = {"failed_check", "home_study", "withdrawn", "other",
                                            NULL};
 static const char *const address_states[] = {"verified", "unverified", "undeliverable", NULL};
@@ -58,20 +57,24 @@ static const char *const services[] = {"home_study_follow_up", "case_management"
                                        "legal_orientation",    "mental_health",
                                        "education_referral",   NULL};
 static const char *const service_states[] = {"referred", "started", "completed", "declined", NULL};
-static const char *const incident_kinds[] = {"trafficking_indicator", "labor_exploitation",
-                                             "abuse",                 "runaway_attempt",
-                                             "medical",               "behavioral",
-                                             "other",                 NULL};
+static const char *const incident_kinds[] = {"trafficking_indicator",
+                                             "labor_exploitation",
+                                             "abuse",
+                                             "runaway_attempt",
+                                             "medical",
+                                             "behavioral",
+                                             "other",
+                                             NULL};
 static const char *const severities[] = {"low", "moderate", "high", NULL};
 static const char *const counsel_actions[] = {"entered", "withdrawn", NULL};
 static const char *const relief_outcomes[] = {"granted", "denied", "withdrawn", NULL};
-static const char *const fact_topics[] = {"identity", "age",    "criminal_record",
-                                          "family_relationship", "gang_affiliation",
-                                          "travel",   "other",  NULL};
-static const char *const decision_kinds[] = {"detention", "separation", "release_denied",
-                                             "release_approved", "placement_step_up", NULL};
-static const char *const close_reasons[] = {"aged_out", "relief_granted", "removed", "departed",
-                                            "reunified", "other", NULL};
+static const char *const fact_topics[] = {
+    "identity",         "age",    "criminal_record", "family_relationship",
+    "gang_affiliation", "travel", "other",           NULL};
+static const char *const decision_kinds[] = {
+    "detention", "separation", "release_denied", "release_approved", "placement_step_up", NULL};
+static const char *const close_reasons[] = {"aged_out",  "relief_granted", "removed", "departed",
+                                            "reunified", "other",          NULL};
 
 #define REQ SK_FF_REQUIRED
 #define IDN SK_FF_IDENTITY
@@ -219,35 +222,35 @@ static const sk_field_def f_case_closed[] = {
 
 static const sk_event_def catalogue[SK_EV__COUNT] = {
     [SK_EV_APPREHENSION] = E("apprehension", "encountered and taken into custody", f_apprehension),
-    [SK_EV_REFERRAL] = E("referral", "referred to the child-welfare agency (72-hour clock)",
-                         f_referral),
+    [SK_EV_REFERRAL] =
+        E("referral", "referred to the child-welfare agency (72-hour clock)", f_referral),
     [SK_EV_ADMISSION] = E("admission", "admitted to a care provider facility", f_admission),
     [SK_EV_TRANSFER] = E("transfer", "moved to another facility", f_transfer),
     [SK_EV_SPONSOR_APPLICATION] =
         E("sponsor_application", "a potential sponsor applies", f_sponsor_application),
     [SK_EV_HOUSEHOLD_MEMBER] =
         E("household_member", "an adult household member of a sponsor", f_household_member),
-    [SK_EV_VETTING_CHECK] = E("vetting_check", "a sponsor vetting step and its result",
-                              f_vetting_check),
+    [SK_EV_VETTING_CHECK] =
+        E("vetting_check", "a sponsor vetting step and its result", f_vetting_check),
     [SK_EV_SPONSOR_APPROVED] = E("sponsor_approved", "sponsor approved", f_sponsor_approved),
     [SK_EV_SPONSOR_DENIED] = E("sponsor_denied", "sponsor denied", f_sponsor_denied),
-    [SK_EV_DISCHARGE] = E("discharge", "custody ends: release to sponsor or other discharge",
-                          f_discharge),
-    [SK_EV_WELLNESS_CALL] = E("wellness_call", "safety and well-being call after release",
-                              f_wellness_call),
+    [SK_EV_DISCHARGE] =
+        E("discharge", "custody ends: release to sponsor or other discharge", f_discharge),
+    [SK_EV_WELLNESS_CALL] =
+        E("wellness_call", "safety and well-being call after release", f_wellness_call),
     [SK_EV_POST_RELEASE_SERVICE] =
         E("post_release_service", "post-release services", f_post_release_service),
     [SK_EV_INCIDENT] = E("incident", "significant incident", f_incident),
     [SK_EV_NTA_FILED] = E("nta_filed", "notice to appear filed with the court", f_nta_filed),
     [SK_EV_HEARING_SCHEDULED] =
         E("hearing_scheduled", "immigration court hearing scheduled", f_hearing_scheduled),
-    [SK_EV_HEARING_OUTCOME] = E("hearing_outcome", "attended, failed to appear, ...",
-                                f_hearing_outcome),
+    [SK_EV_HEARING_OUTCOME] =
+        E("hearing_outcome", "attended, failed to appear, ...", f_hearing_outcome),
     [SK_EV_CHANGE_OF_ADDRESS] = E("change_of_address", "new address", f_change_of_address),
     [SK_EV_COUNSEL] = E("counsel", "counsel of record entered or withdrawn", f_counsel),
     [SK_EV_RELIEF_FILED] = E("relief_filed", "application for relief filed", f_relief_filed),
-    [SK_EV_RELIEF_DECIDED] = E("relief_decided", "application for relief decided",
-                               f_relief_decided),
+    [SK_EV_RELIEF_DECIDED] =
+        E("relief_decided", "application for relief decided", f_relief_decided),
     [SK_EV_FACT_ASSERTED] = E("fact_asserted", "a fact from a source", f_fact_asserted),
     [SK_EV_FACT_CONTESTED] = E("fact_contested", "a fact contested", f_fact_contested),
     [SK_EV_FACT_CORRECTED] = E("fact_corrected", "a fact corrected", f_fact_corrected),
@@ -322,8 +325,9 @@ int sk_language_valid(sk_str code)
     return code_in(iso639_3[0], ISO639_3_COUNT, sizeof(iso639_3[0]), code);
 }
 
-static const char *const dq_names[] = {"late",          "no_prior", "after_close", "repeat",
-                                       "unknown_subject", "age",    "limit",       "undeliverable"};
+static const char *const dq_names[] = {"late",   "no_prior",        "after_close",
+                                       "repeat", "unknown_subject", "age",
+                                       "limit",  "undeliverable"};
 static_assert(SK_ARRAY_LEN(dq_names) == SK_DQ_NAMES_MAX, "one name per data-quality flag");
 
 void sk_dq_format(uint32_t flags, char *buf, size_t buf_len)

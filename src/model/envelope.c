@@ -6,8 +6,8 @@
  *
  * Rejected here, because no agency could have meant them: a structurally
  * incomplete event, one that occurred before 2000 or more than a day after
- * it was recorded or after now, a transfer to the facility the child is
- * already in, a release to a sponsor without the sponsor, a hearing
+ * it was recorded or after now, a transfer whose from and to facilities are
+ * the same, a release to a sponsor without the sponsor, a hearing
  * scheduled for before it was scheduled, a birth date after apprehension.
  * Everything that is merely surprising given earlier events is the case
  * fold's business (case.c) and is recorded with a data-quality flag.
@@ -20,8 +20,8 @@
 
 #include "sk_int.h"
 
-#define SKEW_SECONDS   86400
-#define RENDER_MAX     (SK_EVENT_LINE_MAX * 2)
+#define SKEW_SECONDS 86400
+#define RENDER_MAX   (SK_EVENT_LINE_MAX * 2)
 
 sk_err sk_event_set_id(sk_event *ev, sk_str id, sk_diag *diag)
 {
@@ -83,6 +83,21 @@ sk_err sk_event_add_subject(sk_event *ev, sk_str subject, sk_diag *diag)
     return sk_arena_strdup(ev->arena, subject, &ev->subjects[ev->subject_count++]);
 }
 
+/* A source's own reference: free text, but short and printable. */
+static int provenance_ref_ok(sk_str ref)
+{
+    size_t i;
+
+    if (ref.len > 80 || !sk_utf8_valid(ref))
+        return 0;
+    for (i = 0; i < ref.len; i++) {
+        unsigned char c = (unsigned char)ref.ptr[i];
+        if (c < 0x20 || c == 0x7F)
+            return 0;
+    }
+    return 1;
+}
+
 sk_err sk_event_set_provenance(sk_event *ev, sk_str source, sk_str ref, sk_str reliability,
                                sk_diag *diag)
 {
@@ -106,7 +121,7 @@ sk_err sk_event_set_provenance(sk_event *ev, sk_str source, sk_str ref, sk_str r
         ev->prov.reliability = reliability.ptr[0];
     }
     if (ref.len > 0) {
-        if (!sk_id_valid(ref, SK_ID_LEN_MAX) && (ref.len > 80 || !sk_utf8_valid(ref)))
+        if (!sk_id_valid(ref, SK_ID_LEN_MAX) && !provenance_ref_ok(ref))
             return sk_diag_set(diag, SK_ERR_INVALID, "provenance.ref",
                                "expected a reference of at most 80 bytes");
         rc = sk_arena_strdup(ev->arena, ref, &ev->prov.ref);
@@ -206,8 +221,8 @@ static sk_err check_type_rules(sk_event *ev, sk_diag *diag)
          * them), so whether there is an address is recorded in the clear. */
         if (sk_event_get(ev, "address_on_file") != NULL)
             return SK_OK;
-        return sk_event_set_num(ev, SK_STR("address_on_file"),
-                                sk_event_get(ev, "address") != NULL, diag);
+        return sk_event_set_num(ev, SK_STR("address_on_file"), sk_event_get(ev, "address") != NULL,
+                                diag);
     case SK_EV_HEARING_SCHEDULED:
         a = sk_event_get(ev, "scheduled_for");
         if (a != NULL && a->num < ev->occurred_at - SKEW_SECONDS)

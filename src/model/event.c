@@ -150,8 +150,7 @@ static sk_err set_lenient_text(sk_event *ev, const sk_field_def *f, sk_str t, sk
     return SK_OK;
 }
 
-static sk_err set_id_list(sk_event *ev, const sk_field_def *f, sk_str t, sk_value *v,
-                          sk_diag *diag)
+static sk_err set_id_list(sk_event *ev, const sk_field_def *f, sk_str t, sk_value *v, sk_diag *diag)
 {
     size_t start = 0, i, count = 0;
 
@@ -214,8 +213,7 @@ static sk_err set_bool(const sk_field_def *f, sk_str t, int lenient, sk_value *v
                        lenient ? "expected yes or no" : "expected true or false");
 }
 
-static sk_err set_int(sk_event *ev, const sk_field_def *f, int64_t num, sk_value *v,
-                      sk_diag *diag)
+static sk_err set_int(sk_event *ev, const sk_field_def *f, int64_t num, sk_value *v, sk_diag *diag)
 {
     char buf[24];
 
@@ -237,9 +235,9 @@ static sk_err set_code(sk_event *ev, const sk_field_def *f, sk_str t, int lenien
     if (t.len == (country ? 2u : 3u)) {
         for (i = 0; i < t.len; i++) {
             char c = t.ptr[i];
-            code[i] = lenient ? (char)(country ? toupper((unsigned char)c)
-                                               : tolower((unsigned char)c))
-                              : c;
+            code[i] = lenient
+                          ? (char)(country ? toupper((unsigned char)c) : tolower((unsigned char)c))
+                          : c;
         }
         sk_str s = {code, t.len};
         if (country ? sk_country_valid(s) : sk_language_valid(s))
@@ -250,8 +248,7 @@ static sk_err set_code(sk_event *ev, const sk_field_def *f, sk_str t, int lenien
                                : "expected an ISO 639-3 language code such as spa or mam");
 }
 
-static sk_err set_phone(sk_event *ev, const sk_field_def *f, sk_str t, sk_value *v,
-                        sk_diag *diag)
+static sk_err set_phone(sk_event *ev, const sk_field_def *f, sk_str t, sk_value *v, sk_diag *diag)
 {
     size_t i, digits = 0;
 

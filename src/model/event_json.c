@@ -102,8 +102,9 @@ static sk_err set_provenance(sk_event *ev, json_t *prov, sk_diag *diag)
     rel = json_object_get(prov, "reliability");
     if (!json_is_string(src) || (ref != NULL && !json_is_string(ref)) ||
         (rel != NULL && !json_is_string(rel)))
-        return sk_diag_set(diag, SK_ERR_INVALID, "provenance",
-                           "expected {\"source\": ..., \"ref\": ..., \"reliability\": ...} strings");
+        return sk_diag_set(
+            diag, SK_ERR_INVALID, "provenance",
+            "expected {\"source\": ..., \"ref\": ..., \"reliability\": ...} strings");
     return sk_event_set_provenance(ev, jstr(src), ref ? jstr(ref) : SK_STR_NULL,
                                    rel ? jstr(rel) : SK_STR_NULL, diag);
 }
@@ -113,9 +114,9 @@ static sk_err check_keys(json_t *root, sk_diag *diag)
     /* "seq" and "quality" are written by sk_event_to_json for stored events;
      * they are accepted and ignored so that an export can be re-imported
      * (the ledger assigns its own sequence and recomputes the flags). */
-    static const char *const known[] = {"id",       "type",    "occurred_at", "recorded_at",
-                                        "agency",   "user",    "subjects",    "payload",
-                                        "provenance", "seq",   "quality"};
+    static const char *const known[] = {"id",         "type", "occurred_at", "recorded_at",
+                                        "agency",     "user", "subjects",    "payload",
+                                        "provenance", "seq",  "quality"};
     const char *key;
     json_t *val;
     size_t i;
@@ -130,7 +131,7 @@ static sk_err check_keys(json_t *root, sk_diag *diag)
         if (i == SK_ARRAY_LEN(known))
             return sk_diag_set(diag, SK_ERR_INVALID, "event",
                                "unknown key (expected id, type, occurred_at, recorded_at, agency, "
-                               "user, subjects, payload, provenance)");
+                               "user, subjects, payload, provenance; seq and quality are ignored)");
     }
     return SK_OK;
 }
@@ -246,8 +247,7 @@ static sk_err append_payload(const sk_event *ev, const sk_str *identity_json, sk
     return rc;
 }
 
-sk_err sk_event_to_json(const sk_event *ev, uint64_t seq, const sk_str *identity_json,
-                        sk_buf *buf)
+sk_err sk_event_to_json(const sk_event *ev, uint64_t seq, const sk_str *identity_json, sk_buf *buf)
 {
     char occ[SK_RFC3339_LEN + 1], rec[SK_RFC3339_LEN + 1], dq[128];
     size_t i;

@@ -4,9 +4,10 @@
  *
  * One file in WAL mode. The ledger is a plain table that triggers keep
  * append-only even against a careless UPDATE or DELETE from the sqlite3
- * shell; its rowid is the sequence number. The subject index is a separate
- * WITHOUT ROWID table keyed (subject, occurred_at, seq), so that replaying a
- * child's history in occurred order is one range scan. Every statement is
+ * shell; its rowid is the sequence number. The index on (child_id,
+ * occurred_at, seq) makes replaying a child's history in occurred order one
+ * range scan; other subjects (sponsors, household members) are indexed in
+ * event_subjects so that a person's events can be found. Every statement is
  * prepared once per handle and reset after use: an import executes tens of
  * millions of them. SQLite's own messages go to the diagnostic only.
  */
@@ -16,13 +17,11 @@
 
 #define SCHEMA_VERSION "1"
 
-
-
 #define LEDGER_COLS                                                                                \
-    "seq, id, type, occurred_at, recorded_at, agency, user, subjects, payload, identity, "        \
+    "seq, id, type, occurred_at, recorded_at, agency, user, subjects, payload, identity, "         \
     "prov_source, prov_ref, prov_reliability, dq_flags"
 #define CHILD_COLS                                                                                 \
-    "child_id, custody, court, country, language, facility, age_years, apprehended_at, "          \
+    "child_id, custody, court, country, language, facility, age_years, apprehended_at, "           \
     "released_at, next_hearing_at, event_count, dq_flags"
 
 static const char *const stmt_sql[ST__COUNT] = {
@@ -111,8 +110,6 @@ static const char schema_sql[] =
     " identity BLOB NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS blind_index(kind TEXT NOT NULL, hash BLOB NOT NULL,"
     " person_id TEXT NOT NULL, PRIMARY KEY(kind, hash, person_id)) WITHOUT ROWID;";
-
-
 
 sk_err sk_sq_fail(sk_store *s, sk_diag *diag, const char *what)
 {
@@ -205,7 +202,7 @@ static sk_err configure(sk_store *s, int create, sk_diag *diag)
     sk_err rc = SK_OK;
 
     if (sqlite3_exec(s->db,
-                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
                      "PRAGMA busy_timeout=5000; PRAGMA cache_size=-65536;"
                      "PRAGMA temp_store=MEMORY;",
                      NULL, NULL, &err) != SQLITE_OK)
@@ -352,4 +349,3 @@ sk_err sk_store_meta_put(sk_store *store, const char *key, const void *value, si
     sqlite3_bind_blob(st, 2, value, (int)len, SQLITE_STATIC);
     return sk_sq_run(store, st, diag, "meta put");
 }
-

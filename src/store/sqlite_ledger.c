@@ -76,8 +76,9 @@ sk_err sk_store_ledger_append(sk_store *store, const sk_ledger_row *row, uint64_
     sk_sq_bind_str(st, 14, row->subjects[0]);
     rc = sk_sq_run(store, st, diag, "append event");
     if (rc == SK_ERR_CONFLICT)
-        return sk_diag_set(diag, SK_ERR_CONFLICT, "id", "an event with this id is already in the "
-                                                        "ledger (imported before?)");
+        return sk_diag_set(diag, SK_ERR_CONFLICT, "id",
+                           "an event with this id is already in the "
+                           "ledger (imported before?)");
     if (rc != SK_OK)
         return rc;
     *seq = (uint64_t)sqlite3_last_insert_rowid(store->db);
@@ -140,8 +141,8 @@ static void read_row(sqlite3_stmt *st, sk_ledger_row *row)
     row->dq_flags = (uint32_t)sqlite3_column_int64(st, 13);
 }
 
-sk_err sk_store_ledger_scan(sk_store *store, sk_scan scan, sk_str child, sk_ledger_cb cb,
-                            void *ctx, sk_diag *diag)
+sk_err sk_store_ledger_scan(sk_store *store, sk_scan scan, sk_str child, sk_ledger_cb cb, void *ctx,
+                            sk_diag *diag)
 {
     static const enum stmt_id ids[] = {ST_LEDGER_ALL, ST_LEDGER_BY_SUBJECT, ST_LEDGER_BY_CHILD,
                                        ST_LEDGER_IDENTITY};

@@ -48,8 +48,8 @@ static sk_err each_child(sk_store *s, sqlite3_stmt *st, sk_child_cb cb, void *ct
     return step == SQLITE_DONE ? SK_OK : sk_sq_fail(s, diag, "list children");
 }
 
-sk_err sk_store_children_list(sk_store *store, const sk_child_filter *f, sk_child_cb cb,
-                              void *ctx, sk_diag *diag)
+sk_err sk_store_children_list(sk_store *store, const sk_child_filter *f, sk_child_cb cb, void *ctx,
+                              sk_diag *diag)
 {
     char sql[1024];
     sqlite3_stmt *st = NULL;
@@ -104,8 +104,7 @@ sk_err sk_store_child_get(sk_store *store, sk_str child_id, sk_child_cb cb, void
     return rc;
 }
 
-sk_err sk_store_count_by_custody(sk_store *store, uint64_t counts[SK_CUSTODY__COUNT],
-                                 sk_diag *diag)
+sk_err sk_store_count_by_custody(sk_store *store, uint64_t counts[SK_CUSTODY__COUNT], sk_diag *diag)
 {
     sqlite3_stmt *st = NULL;
     sk_custody c;

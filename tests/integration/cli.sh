@@ -48,7 +48,7 @@ expect_exit 2 "bad --status is a usage error" "$BIN" children --status lost
 
 # --- import and read back ---------------------------------------------------
 expect_exit 0 "import good events" "$BIN" import "$DATA/good.jsonl"
-check "import reports counts" out_has "imported 8 events about 2 children"
+check "import reports counts" out_has "imported 8 events, 2 new children"
 expect_exit 0 "children lists" "$BIN" children
 check "released child listed" out_has "C0001          released"
 check "in-care child listed" out_has "C0002          in_care"

@@ -428,6 +428,26 @@ static void test_envelope_setters_reject(void **state)
     assert_int_equal(ev.prov.reliability, 'C');
 }
 
+/* A reference is free text like any string field: control characters (line
+ * breaks, terminal escapes) would corrupt timelines and logs that print it. */
+static void test_provenance_ref_rejects_control_chars(void **state)
+{
+    sk_arena *arena = *state;
+    sk_event ev;
+    sk_diag diag;
+
+    sk_event_init(&ev, SK_EV_REFERRAL, arena);
+    sk_diag_clear(&diag);
+    assert_int_equal(sk_event_set_provenance(&ev, SK_STR("interview"), SK_STR("form 7\nline 2"),
+                                             SK_STR_NULL, &diag),
+                     SK_ERR_INVALID);
+    assert_string_equal(diag.field, "provenance.ref");
+    assert_int_equal(
+        sk_event_set_provenance(&ev, SK_STR("interview"), SK_STR("x\x1b[31m"), SK_STR_NULL, &diag),
+        SK_ERR_INVALID);
+    assert_string_equal(diag.field, "provenance.ref");
+}
+
 static void test_envelope_time_rejections(void **state)
 {
     sk_arena *arena = *state;
@@ -621,7 +641,7 @@ static void test_diagnostics_never_quote_identity(void **state)
 #define MSG_PROV "expected {\"source\": ..., \"ref\": ..., \"reliability\": ...} strings"
 #define MSG_KEY                                                                                    \
     "unknown key (expected id, type, occurred_at, recorded_at, agency, user, subjects, payload, "  \
-    "provenance)"
+    "provenance; seq and quality are ignored)"
 
 #define DOC_LINE                                                                                   \
     "{\"id\":\"0186f1c2-7a40-7c11-9a3e-1b2c3d4e5f60\",\"type\":\"admission\","                     \
@@ -1018,6 +1038,7 @@ int main(void)
         T_(test_lenient_text_keeps_whole_cell),
         T_(test_required_fields_named),
         T_(test_envelope_setters_reject),
+        T_(test_provenance_ref_rejects_control_chars),
         T_(test_envelope_time_rejections),
         T_(test_type_rule_rejections),
         T_(test_age_derivation),

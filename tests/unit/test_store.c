@@ -181,6 +181,8 @@ static void test_open_create_reopen(void **state)
     snprintf(expect, sizeof(expect), "no database at %s (run 'safekeep init')", missing);
     assert_string_equal(diag.msg, expect);
     assert_int_equal(access(missing, F_OK), -1);
+    assert_int_equal(sk_store_open("/nonexistent/dir/x.db", 1, &other, &diag), SK_ERR_STORE);
+    assert_null(other);
 
     assert_int_equal(sk_store_meta_get(f->store, "schema_version", buf, sizeof(buf), &len, NULL),
                      SK_OK);
