@@ -6,7 +6,7 @@
 # table. Prints both rates, their ratio, and peak memory.
 #   sh bench/import.sh [CHILDREN] [YEARS]     (defaults 448000 5)
 set -eu
-BIN=$(pwd)/build/release/safekeep
+BIN=${SK_BIN:-$(pwd)/build/release/safekeep}
 N=${1:-448000}
 Y=${2:-5}
 W=$(mktemp -d)
