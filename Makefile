@@ -59,7 +59,6 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(OUT)/%.o)
 LIB      := $(OUT)/libsafekeep.a
 CLI      := $(OUT)/safekeep
 TESTS    := $(TEST_SRC:tests/unit/%.c=$(OUT)/tests/%)
-FUZZERS  := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 REPLAY   := $(FUZZ_SRC:fuzz/%.c=$(OUT)/fuzz/replay_%)
 BENCHES  := $(BENCH_SRC:bench/%.c=$(OUT)/bench/%)
 
@@ -95,10 +94,15 @@ $(OUT)/fuzz/replay.o: fuzz/replay.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
-build/fuzz/%: fuzz/%.c
-	$(MAKE) BUILD=fuzz build/fuzz/libsafekeep.a
-	clang $(CPPFLAGS) -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $< \
-	    build/fuzz/libsafekeep.a $(LDLIBS)
+ifeq ($(BUILD),fuzz)
+fuzz: $(FUZZ_SRC:fuzz/%.c=$(OUT)/%)
+
+$(OUT)/fuzz_%: fuzz/fuzz_%.c $(LIB)
+	$(CC) $(CPPFLAGS) -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB) $(LDLIBS)
+else
+fuzz:
+	$(MAKE) BUILD=fuzz fuzz
+endif
 
 $(OUT)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(@D)
@@ -111,8 +115,6 @@ test: deps
 	@sh tests/run.sh $(OUT)
 
 check: test
-
-fuzz: $(FUZZERS)
 
 bench: $(CLI) $(BENCHES)
 	sh bench/import.sh

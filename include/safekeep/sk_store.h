@@ -79,6 +79,11 @@ SK_NODISCARD sk_err sk_store_open(const char *path, int create, sk_store **out, 
 /* Closes, rolling back any open transaction. NULL accepted. */
 void sk_store_close(sk_store *store);
 
+/* Gives the handle a page cache of cache_mb MiB, for bulk work (an import
+ * of a national population is one transaction; pages spilled from a small
+ * cache are written again and again). */
+SK_NODISCARD sk_err sk_store_set_cache(sk_store *store, unsigned cache_mb, sk_diag *diag);
+
 SK_NODISCARD sk_err sk_store_begin(sk_store *store, sk_diag *diag);
 SK_NODISCARD sk_err sk_store_commit(sk_store *store, sk_diag *diag);
 void sk_store_rollback(sk_store *store);

@@ -55,25 +55,29 @@ static int parse_u64(const char *text, uint64_t lo, uint64_t hi, uint64_t *out)
 {
     char *end = NULL;
     unsigned long long v;
+    int ok = 0;
 
+    /* strtoull would accept a sign and leading spaces: digits only here. */
     if (text == NULL || text[0] < '0' || text[0] > '9')
-        return 0;
+        goto out;
     errno = 0;
     v = strtoull(text, &end, 10);
     if (errno != 0 || end == text || *end != '\0' || v < lo || v > hi)
-        return 0;
+        goto out;
     *out = (uint64_t)v;
-    return 1;
+    ok = 1;
+out:
+    return ok;
 }
 
 static int parse_end(const char *text, int64_t *out)
 {
     int64_t day;
+    int ok = sk_time_parse_date(sk_str_c(text), &day) == SK_OK;
 
-    if (sk_time_parse_date(sk_str_c(text), &day) != SK_OK)
-        return 0;
-    *out = day + 86399; /* the whole day belongs to the window */
-    return 1;
+    if (ok)
+        *out = day + 86399; /* the whole day belongs to the window */
+    return ok;
 }
 
 static const struct option long_opts[] = {
@@ -86,56 +90,71 @@ static const struct option long_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
+/* Applies one parsed option. Returns -1 to go on, or an exit code. */
+static int apply_opt(int ch, char **argv, sk_gen_opts *opts)
+{
+    uint64_t v;
+    int code = -1;
+
+    switch (ch) {
+    case 'n':
+        if (!parse_u64(optarg, 1, SK_GEN_CHILDREN_MAX, &opts->children))
+            code = usage_error("--children: expected a number from 1 to 5000000, got '%s'", optarg);
+        break;
+    case 'y':
+        if (!parse_u64(optarg, 1, SK_GEN_YEARS_MAX, &v))
+            code = usage_error("--years: expected a number from 1 to 20, got '%s'", optarg);
+        else
+            opts->years = (unsigned)v;
+        break;
+    case 's':
+        if (!parse_u64(optarg, 0, UINT64_MAX, &opts->seed))
+            code = usage_error("--seed: expected an unsigned 64-bit number, got '%s'", optarg);
+        break;
+    case 'e':
+        if (!parse_end(optarg, &opts->end))
+            code = usage_error("--end: expected a date YYYY-MM-DD, got '%s'", optarg);
+        break;
+    case 'o':
+        opts->out_dir = optarg;
+        break;
+    case 'h':
+        fputs(usage_text, stdout);
+        code = SK_EXIT_OK;
+        break;
+    case ':':
+        code = usage_error("option '%s' needs a value", argv[optind - 1]);
+        break;
+    default:
+        code = usage_error("unknown option '%s'", argv[optind - 1]);
+        break;
+    }
+    return code;
+}
+
 /* Fills opts from argv. Returns -1 to go on, or an exit code. */
 static int parse_args(int argc, char **argv, sk_gen_opts *opts)
 {
-    uint64_t v;
-    int ch;
+    int code = -1, ch;
 
     optind = 1;
     opterr = 0;
-    for (;;) {
+    while (code < 0) {
         ch = getopt_long(argc, argv, ":n:y:s:e:o:h", long_opts, NULL);
         if (ch == -1)
             break;
-        switch (ch) {
-        case 'n':
-            if (!parse_u64(optarg, 1, SK_GEN_CHILDREN_MAX, &opts->children))
-                return usage_error("--children: expected a number from 1 to 5000000, got '%s'",
-                                   optarg);
-            break;
-        case 'y':
-            if (!parse_u64(optarg, 1, SK_GEN_YEARS_MAX, &v))
-                return usage_error("--years: expected a number from 1 to 20, got '%s'", optarg);
-            opts->years = (unsigned)v;
-            break;
-        case 's':
-            if (!parse_u64(optarg, 0, UINT64_MAX, &opts->seed))
-                return usage_error("--seed: expected an unsigned 64-bit number, got '%s'", optarg);
-            break;
-        case 'e':
-            if (!parse_end(optarg, &opts->end))
-                return usage_error("--end: expected a date YYYY-MM-DD, got '%s'", optarg);
-            break;
-        case 'o':
-            opts->out_dir = optarg;
-            break;
-        case 'h':
-            fputs(usage_text, stdout);
-            return SK_EXIT_OK;
-        case ':':
-            return usage_error("option '%s' needs a value", argv[optind - 1]);
-        default:
-            return usage_error("unknown option '%s'", argv[optind - 1]);
-        }
+        code = apply_opt(ch, argv, opts);
     }
+    if (code >= 0)
+        goto out;
     if (optind < argc)
-        return usage_error("unexpected argument '%s'", argv[optind]);
-    if (opts->children == 0)
-        return usage_error("%s", "--children is required");
-    if (opts->out_dir == NULL || opts->out_dir[0] == '\0')
-        return usage_error("%s", "--out is required");
-    return -1;
+        code = usage_error("unexpected argument '%s'", argv[optind]);
+    else if (opts->children == 0)
+        code = usage_error("%s", "--children is required");
+    else if (opts->out_dir == NULL || opts->out_dir[0] == '\0')
+        code = usage_error("%s", "--out is required");
+out:
+    return code;
 }
 
 int sk_cli_generate(int argc, char **argv)

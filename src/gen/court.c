@@ -234,6 +234,17 @@ static const gen_ev *find_ev(const gen_child *c, unsigned type)
     return NULL;
 }
 
+/* Midnight of the day 18 years before t: born on or before it, one is an
+ * adult at t. */
+static int64_t eighteen_before(int64_t t)
+{
+    int64_t y;
+    unsigned m, d;
+
+    sk_civil_from_days(t / GEN_DAY, &y, &m, &d);
+    return sk_days_from_civil(y - 18, m, d) * GEN_DAY;
+}
+
 void gen_duplicate(gen_child *c, gen_seq *seq)
 {
     const gen_ev *nta = find_ev(c, SK_EV_NTA_FILED);
@@ -258,7 +269,9 @@ void gen_duplicate(gen_child *c, gen_seq *seq)
     c->dup_number = ++seq->next_dup;
     gen_variant_name(&c->rng, &c->name, &c->dup_name);
     dob = gen_variant_dob(&c->rng, c->dob);
-    c->dup_dob = dob > occ ? c->dob : dob;
+    /* A slip of a day or a month, never one that makes a child an adult or
+     * born after the apprehension: those are age disputes, another story. */
+    c->dup_dob = dob > occ || (dob != 0 && dob <= eighteen_before(occ)) ? c->dob : dob;
     if (c->a_number[0] != '\0' && gen_rng_chance(&c->rng, 0.5))
         memcpy(c->dup_a_number, c->a_number, sizeof(c->dup_a_number));
     e = gen_ev_add(c, SK_EV_APPREHENSION, eoir ? GEN_AG_EOIR : GEN_AG_ICE, occ);

@@ -339,7 +339,7 @@ static void p_custody(pw *w, const gen_child *c)
         f_enum(w, "severity", e->p2);
         break;
     default:
-        SK_ASSERT(!"event type without a custody payload");
+        sk_assert_fail("event type without a custody payload", __FILE__, __LINE__);
     }
 }
 

@@ -36,16 +36,20 @@ struct gen_writer {
 
 static sk_err write_all(int fd, const char *p, size_t n)
 {
-    while (n > 0) {
+    sk_err rc = SK_OK;
+
+    while (rc == SK_OK && n > 0) {
         ssize_t w = write(fd, p, n);
         if (w < 0 && errno == EINTR)
             continue;
-        if (w <= 0)
-            return SK_ERR_IO;
-        p += w;
-        n -= (size_t)w;
+        if (w <= 0) {
+            rc = SK_ERR_IO;
+        } else {
+            p += w;
+            n -= (size_t)w;
+        }
     }
-    return SK_OK;
+    return rc;
 }
 
 static void *writer_main(void *arg)
@@ -149,10 +153,10 @@ sk_err gen_writer_put(gen_writer *w, const char *p, size_t n)
 
 sk_err gen_writer_close(gen_writer *w)
 {
-    sk_err rc;
+    sk_err rc = SK_OK;
 
     if (w == NULL)
-        return SK_OK;
+        goto out;
     pthread_mutex_lock(&w->lock);
     if (w->len[w->fill] > 0)
         w->full[w->fill] = 1;
@@ -166,5 +170,6 @@ sk_err gen_writer_close(gen_writer *w)
     free(w->buf[0]);
     free(w->buf[1]);
     free(w);
+out:
     return rc;
 }

@@ -8,8 +8,8 @@
  * is an error, because silently dropping a misspelt "Release Date" would
  * lose a release. Values go through the same setters as JSON, in lenient
  * mode (dates as people type them, "Released to Sponsor", yes/no). Event ids
- * are derived from agency, case id and event type, so a sheet imported twice
- * is refused rather than doubled.
+ * are derived from the date, agency, case id and event type, so a sheet
+ * imported twice is refused rather than doubled.
  */
 #include "safekeep/sk_ingest.h"
 
@@ -32,12 +32,41 @@
 #define ROW_EVENTS_MAX   16
 
 enum col {
-    C_CASE_ID, C_A_NUMBER, C_FAMILY, C_GIVEN, C_DOB, C_SEX, C_COUNTRY, C_LANGUAGE,
-    C_APPR_DATE, C_APPR_LOC, C_REFERRAL, C_ADMISSION, C_FACILITY, C_PLACEMENT,
-    C_TRANSFER, C_TR_FACILITY, C_TR_PLACEMENT, C_SPONSOR, C_SP_FAMILY, C_SP_GIVEN,
-    C_SP_CATEGORY, C_SP_RELATION, C_SP_PHONE, C_RELEASE, C_DISCHARGE_TYPE, C_ADDRESS,
-    C_ADDRESS_STATUS, C_NTA, C_COURT, C_HEARING, C_OUTCOME, C_CALL, C_CALL_REACHED,
-    C_AGENCY, C__COUNT
+    C_CASE_ID,
+    C_A_NUMBER,
+    C_FAMILY,
+    C_GIVEN,
+    C_DOB,
+    C_SEX,
+    C_COUNTRY,
+    C_LANGUAGE,
+    C_APPR_DATE,
+    C_APPR_LOC,
+    C_REFERRAL,
+    C_ADMISSION,
+    C_FACILITY,
+    C_PLACEMENT,
+    C_TRANSFER,
+    C_TR_FACILITY,
+    C_TR_PLACEMENT,
+    C_SPONSOR,
+    C_SP_FAMILY,
+    C_SP_GIVEN,
+    C_SP_CATEGORY,
+    C_SP_RELATION,
+    C_SP_PHONE,
+    C_RELEASE,
+    C_DISCHARGE_TYPE,
+    C_ADDRESS,
+    C_ADDRESS_STATUS,
+    C_NTA,
+    C_COURT,
+    C_HEARING,
+    C_OUTCOME,
+    C_CALL,
+    C_CALL_REACHED,
+    C_AGENCY,
+    C__COUNT
 };
 
 /* Canonical name first, then aliases; compared after normalising. */
@@ -163,8 +192,7 @@ static sk_err at_column(const sheet *sh, enum col c, sk_err rc, sk_diag *diag)
     if (rc == SK_OK || diag == NULL)
         return rc;
     snprintf(msg, sizeof(msg), "%s", diag->msg);
-    snprintf(diag->field, sizeof(diag->field), "%s (column %d)", col_names[c][0],
-             sh->map[c] + 1);
+    snprintf(diag->field, sizeof(diag->field), "%s (column %d)", col_names[c][0], sh->map[c] + 1);
     snprintf(diag->msg, sizeof(diag->msg), "%s", msg);
     return rc;
 }
@@ -209,13 +237,20 @@ static sk_err event_start(sheet *sh, sk_event *ev, sk_event_type t, int64_t day,
 {
     unsigned char hash[16];
     char key[SK_ID_LEN_MAX * 2 + 40], id[SK_UUID_LEN + 1];
-    int n;
+    uint64_t occurred_ms;
+    int n, i;
     sk_err rc;
 
     sk_event_init(ev, t, sh->arena);
     n = snprintf(key, sizeof(key), "%.*s|%.*s|%s", (int)sh->agency.len, sh->agency.ptr,
                  (int)sh->case_id.len, sh->case_id.ptr, sk_event_def_get(t)->name);
     sk_hash((sk_str){key, n > 0 ? (size_t)n : 0}, hash, sizeof(hash));
+    /* Time first, like UUIDv7, so that ids of one import land close together
+     * in the ledger's id index; the rest is the hash, so the same row still
+     * gives the same id. */
+    occurred_ms = (uint64_t)(day + 12 * 3600) * 1000;
+    for (i = 0; i < 6; i++)
+        hash[i] = (unsigned char)(occurred_ms >> (40 - 8 * i));
     sk_uuid_format(hash, 8, id);
     rc = sk_event_set_id(ev, sk_str_c(id), diag);
     ev->occurred_at = day + 12 * 3600;
@@ -252,9 +287,14 @@ static sk_err ev_apprehension(sheet *sh, int64_t day, sk_diag *diag)
     static const struct {
         const char *field;
         enum col c;
-    } cols[] = {{"given_name", C_GIVEN},  {"family_name", C_FAMILY},     {"dob", C_DOB},
-                {"a_number", C_A_NUMBER}, {"sex", C_SEX},                {"language", C_LANGUAGE},
-                {"country_of_birth", C_COUNTRY}, {"location", C_APPR_LOC}};
+    } cols[] = {{"given_name", C_GIVEN},
+                {"family_name", C_FAMILY},
+                {"dob", C_DOB},
+                {"a_number", C_A_NUMBER},
+                {"sex", C_SEX},
+                {"language", C_LANGUAGE},
+                {"country_of_birth", C_COUNTRY},
+                {"location", C_APPR_LOC}};
     sk_event ev;
     size_t i;
     sk_err rc;
@@ -267,8 +307,8 @@ static sk_err ev_apprehension(sheet *sh, int64_t day, sk_diag *diag)
     return rc;
 }
 
-static sk_err ev_simple(sheet *sh, sk_event_type t, enum col date_col, int64_t day,
-                        const char *f1, enum col c1, const char *f2, enum col c2, sk_diag *diag)
+static sk_err ev_simple(sheet *sh, sk_event_type t, enum col date_col, int64_t day, const char *f1,
+                        enum col c1, const char *f2, enum col c2, sk_diag *diag)
 {
     sk_event ev;
     sk_err rc;
@@ -465,8 +505,8 @@ static sk_err one_row(sheet *sh, sk_diag *diag)
         return at_column(sh, C_CASE_ID, sk_diag_set(diag, SK_ERR_INVALID, "", "required"), diag);
     if (!sk_id_valid(sh->case_id, SK_ID_LEN_MAX))
         return at_column(sh, C_CASE_ID,
-                         sk_diag_set(diag, SK_ERR_INVALID, "",
-                                     "expected ids of 1 to %d characters", SK_ID_LEN_MAX),
+                         sk_diag_set(diag, SK_ERR_INVALID, "", "expected ids of 1 to %d characters",
+                                     SK_ID_LEN_MAX),
                          diag);
     rc = read_dates(sh, &d, diag);
     if (rc == SK_OK)
@@ -476,8 +516,8 @@ static sk_err one_row(sheet *sh, sk_diag *diag)
     if (rc == SK_OK && d.call) {
         rc = need(sh, C_CALL_REACHED, C_CALL, diag);
         if (rc == SK_OK)
-            rc = ev_simple(sh, SK_EV_WELLNESS_CALL, C_CALL, d.call, "reached", C_CALL_REACHED,
-                           NULL, C_CALL, diag);
+            rc = ev_simple(sh, SK_EV_WELLNESS_CALL, C_CALL, d.call, "reached", C_CALL_REACHED, NULL,
+                           C_CALL, diag);
     }
     if (rc == SK_OK)
         rc = record_row(sh, diag);

@@ -260,6 +260,20 @@ void sk_store_close(sk_store *store)
     free(store);
 }
 
+sk_err sk_store_set_cache(sk_store *store, unsigned cache_mb, sk_diag *diag)
+{
+    char sql[64];
+    char *err = NULL;
+    sk_err rc = SK_OK;
+
+    SK_ASSERT(store != NULL);
+    snprintf(sql, sizeof(sql), "PRAGMA cache_size=-%u", cache_mb * 1024u);
+    if (sqlite3_exec(store->db, sql, NULL, NULL, &err) != SQLITE_OK)
+        rc = sk_diag_set(diag, SK_ERR_STORE, "", "cache size: %s", err ? err : "?");
+    sqlite3_free(err);
+    return rc;
+}
+
 sk_err sk_store_begin(sk_store *store, sk_diag *diag)
 {
     sqlite3_stmt *st = NULL;
