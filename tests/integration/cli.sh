@@ -123,4 +123,25 @@ SAFEKEEP_KEY=$(printf '%064d' 7) "$BIN" stats >"$TMP/out" 2>"$TMP/err"
 check "a wrong key is refused" [ $? -eq 1 ]
 check "with a clear message" err_has "the key does not open this database"
 
+# --- a generated population imports and matches the generator's own counts ---
+export SAFEKEEP_DB="$TMP/gen.db"
+expect_exit 0 "generate a small population" "$BIN" generate --children 300 --years 1 --seed 5 --out "$TMP/pop"
+check "generate writes events, spreadsheet and truth" \
+    [ -s "$TMP/pop/events.jsonl" ] && [ -s "$TMP/pop/cases.csv" ] && [ -s "$TMP/pop/truth.json" ]
+"$BIN" generate --children 300 --years 1 --seed 5 --out "$TMP/pop2" >/dev/null 2>&1
+check "same seed, same output" cmp -s "$TMP/pop/events.jsonl" "$TMP/pop2/events.jsonl"
+expect_exit 0 "init for the population" "$BIN" init
+expect_exit 0 "import the generated events" "$BIN" import "$TMP/pop/events.jsonl"
+"$BIN" stats --json >"$TMP/stats.json"
+truth() { sed -n "/\"custody\"/,/}/s/.*\"$1\": \([0-9]*\).*/\1/p" "$TMP/pop/truth.json"; }
+dups=$(sed -n '/"duplicates"/,/}/s/.*"count": \([0-9]*\).*/\1/p' "$TMP/pop/truth.json" | head -n 1)
+for st in referred in_care released discharged closed; do
+    check "imported $st count equals the generator's" grep -q "\"$st\":$(truth "$st")[,}]" "$TMP/stats.json"
+done
+# Duplicate records (one apprehension under another agency's id) stay apprehended.
+check "apprehended count is the generator's plus its duplicate records" \
+    grep -q "\"apprehended\":$(($(truth apprehended) + dups))," "$TMP/stats.json"
+SAFEKEEP_DB="$TMP/gen-csv.db" "$BIN" init >/dev/null
+expect_exit 0 "import the generated spreadsheet" env SAFEKEEP_DB="$TMP/gen-csv.db" "$BIN" import "$TMP/pop/cases.csv"
+
 echo "1..$n"
