@@ -18,6 +18,8 @@ int sk_cli_child(int argc, char **argv);
 int sk_cli_rebuild(int argc, char **argv);
 int sk_cli_stats(int argc, char **argv);
 
+#include <stdio.h>
+
 #include "safekeep/sk_core.h"
 #include "safekeep/sk_crypto.h"
 #include "safekeep/sk_store.h"
@@ -44,6 +46,15 @@ sk_err sk_cli_key_verify(sk_store *store, sk_keyring *keyring, sk_diag *diag);
 /* Appends a child's projection row as a JSON object. */
 struct sk_buf;
 sk_err sk_cli_child_json(const sk_child_row *row, struct sk_buf *buf);
+
+/* Parses the options of a command that takes only --db and --help. Returns
+ * -1 and sets *db to go on, or the exit code to return (help printed, or a
+ * usage error). */
+int sk_cli_parse_db_only(int argc, char **argv, const char *cmd, void (*help)(FILE *out),
+                         const char **db);
+
+/* Closes what sk_cli_open opened. NULLs accepted. */
+void sk_cli_close(sk_store *store, sk_keyring *keyring);
 
 /* Prints a usage error and returns SK_EXIT_USAGE. */
 int sk_cli_usage_error(const char *cmd, const char *msg);

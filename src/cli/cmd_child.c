@@ -198,8 +198,7 @@ static int run_show(const char *db, const char *id, const char *anum, int json)
     }
     sk_arena_free(ctx.arena);
     sk_buf_fini(&ctx.out);
-    sk_store_close(store);
-    sk_keyring_free(keyring);
+    sk_cli_close(store, keyring);
     return code;
 }
 
@@ -285,8 +284,7 @@ static int run_stats(const char *db, int json)
         printf(",\"total\":%llu}\n", (unsigned long long)total);
     else if (rc == SK_OK)
         printf("%-12s %10llu\n", "total", (unsigned long long)total);
-    sk_store_close(store);
-    sk_keyring_free(keyring);
+    sk_cli_close(store, keyring);
     return code;
 }
 

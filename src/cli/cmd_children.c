@@ -178,8 +178,7 @@ static int list(const char *db, const sk_child_filter *f, int json)
         code = SK_EXIT_FAIL;
     }
     sk_buf_fini(&ctx.out);
-    sk_store_close(store);
-    sk_keyring_free(keyring);
+    sk_cli_close(store, keyring);
     return code;
 }
 

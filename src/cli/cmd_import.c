@@ -79,8 +79,7 @@ static int run(const char *db, const char *const *files, size_t count, sk_import
                (unsigned long long)st.flagged, (unsigned long long)st.late);
     }
     sk_ingest_free(ing);
-    sk_store_close(store);
-    sk_keyring_free(keyring);
+    sk_cli_close(store, keyring);
     return code;
 }
 

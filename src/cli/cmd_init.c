@@ -5,7 +5,6 @@
  * opening it later with the wrong key fails at once instead of writing
  * records nobody can read.
  */
-#include <getopt.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -95,27 +94,8 @@ static int create(const char *db)
 
 int sk_cli_init(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     const char *db = NULL;
-    int c;
+    int code = sk_cli_parse_db_only(argc, argv, "init", help, &db);
 
-    optind = 1;
-    for (;;) {
-        c = getopt_long(argc, argv, "d:h", opts, NULL);
-        if (c == -1)
-            break;
-        if (c == 'd') {
-            db = optarg;
-        } else if (c == 'h') {
-            help(stdout);
-            return SK_EXIT_OK;
-        } else {
-            help(stderr);
-            return SK_EXIT_USAGE;
-        }
-    }
-    if (optind != argc)
-        return sk_cli_usage_error("init", "unexpected argument");
-    return create(sk_cli_db_path(db));
+    return code >= 0 ? code : create(db);
 }

@@ -4,7 +4,6 @@
  * it from the ledger. It prints the projection digest before and after, so
  * an operator can see that the ledger alone reproduces the state.
  */
-#include <getopt.h>
 
 #include "cli.h"
 #include "safekeep/sk_ingest.h"
@@ -44,34 +43,14 @@ static int run(const char *db)
         printf("projection digest before %016llx after %016llx%s\n", (unsigned long long)before,
                (unsigned long long)after, before == after ? " (unchanged)" : " (changed)");
     }
-    sk_store_close(store);
-    sk_keyring_free(keyring);
+    sk_cli_close(store, keyring);
     return code;
 }
 
 int sk_cli_rebuild(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     const char *db = NULL;
-    int c;
+    int code = sk_cli_parse_db_only(argc, argv, "rebuild", help, &db);
 
-    optind = 1;
-    for (;;) {
-        c = getopt_long(argc, argv, "d:h", opts, NULL);
-        if (c == -1)
-            break;
-        if (c == 'd') {
-            db = optarg;
-        } else if (c == 'h') {
-            help(stdout);
-            return SK_EXIT_OK;
-        } else {
-            help(stderr);
-            return SK_EXIT_USAGE;
-        }
-    }
-    if (optind != argc)
-        return sk_cli_usage_error("rebuild", "unexpected argument");
-    return run(sk_cli_db_path(db));
+    return code >= 0 ? code : run(db);
 }

@@ -7,6 +7,8 @@
  */
 #include "cli.h"
 
+#include <getopt.h>
+
 #include "sk_int.h"
 
 int sk_cli_wants_help(int argc, char **argv)
@@ -84,4 +86,39 @@ int sk_cli_open(const char *db, sk_store **store, sk_keyring **keyring)
         return SK_EXIT_FAIL;
     }
     return SK_EXIT_OK;
+}
+
+int sk_cli_parse_db_only(int argc, char **argv, const char *cmd, void (*help)(FILE *out),
+                         const char **db)
+{
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    int c;
+
+    *db = NULL;
+    optind = 1;
+    for (;;) {
+        c = getopt_long(argc, argv, "d:h", opts, NULL);
+        if (c == -1)
+            break;
+        if (c == 'd') {
+            *db = optarg;
+        } else if (c == 'h') {
+            help(stdout);
+            return SK_EXIT_OK;
+        } else {
+            help(stderr);
+            return SK_EXIT_USAGE;
+        }
+    }
+    if (optind != argc)
+        return sk_cli_usage_error(cmd, "unexpected argument");
+    *db = sk_cli_db_path(*db);
+    return -1;
+}
+
+void sk_cli_close(sk_store *store, sk_keyring *keyring)
+{
+    sk_store_close(store);
+    sk_keyring_free(keyring);
 }
