@@ -106,9 +106,14 @@ static sk_err load_record(sk_store *store, sk_keyring *keyring, sk_str person, j
     return SK_OK;
 }
 
-static sk_err index_record(sk_store *store, sk_keyring *keyring, json_t *rec, sk_str person,
-                           sk_diag *diag)
+/* Indexes what the update touched: an address change leaves the A-number
+ * and name entries as they were, and re-putting them costs two B-tree probes. */
+static sk_err index_record(sk_store *store, sk_keyring *keyring, json_t *rec, json_t *update,
+                           sk_str person, sk_diag *diag)
 {
+    int names = json_object_get(update, "given_name") != NULL ||
+                json_object_get(update, "family_name") != NULL ||
+                json_object_get(update, "dob") != NULL;
     const char *anum = json_string_value(json_object_get(rec, "a_number"));
     const char *given = json_string_value(json_object_get(rec, "given_name"));
     const char *family = json_string_value(json_object_get(rec, "family_name"));
@@ -117,11 +122,11 @@ static sk_err index_record(sk_store *store, sk_keyring *keyring, json_t *rec, sk
     char key[SK_NAME_NORM_MAX * 2 + 16];
     sk_err rc = SK_OK;
 
-    if (anum != NULL) {
+    if (anum != NULL && json_object_get(update, "a_number") != NULL) {
         sk_blind_index(keyring, "anum", sk_str_c(anum), hash);
         rc = sk_store_blind_put(store, "anum", hash, sizeof(hash), person, diag);
     }
-    if (rc == SK_OK && given != NULL && family != NULL && dob != NULL) {
+    if (rc == SK_OK && names && given != NULL && family != NULL && dob != NULL) {
         rc = sk_name_dob_key(sk_str_c(given), sk_str_c(family), sk_str_c(dob), key, sizeof(key));
         if (rc == SK_OK) {
             sk_blind_index(keyring, "name_dob", sk_str_c(key), hash);
@@ -182,7 +187,7 @@ sk_err sk_identity_record(sk_store *store, sk_keyring *keyring, const sk_event *
     if (rc == SK_OK)
         rc = seal_and_store(store, keyring, rec, person, kind, diag);
     if (rc == SK_OK)
-        rc = index_record(store, keyring, rec, person, diag);
+        rc = index_record(store, keyring, rec, update, person, diag);
     json_decref(rec);
     json_decref(update);
     return rc;
