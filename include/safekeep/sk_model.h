@@ -30,6 +30,7 @@
 #define SK_CALLS_MAX      8
 #define SK_SPONSORS_MAX   4
 #define SK_RELIEF_MAX     4
+#define SK_COUNSEL_MAX    4
 
 typedef enum sk_event_type {
     SK_EV_APPREHENSION = 0,
@@ -58,6 +59,8 @@ typedef enum sk_event_type {
     SK_EV_FACT_RETRACTED,
     SK_EV_DECISION,
     SK_EV_CASE_CLOSED,
+    SK_EV_POLICY_ADOPTED, /* not about a child: subject "policy" */
+    SK_EV_POLICY_RESCINDED,
     SK_EV__COUNT
 } sk_event_type;
 
@@ -99,6 +102,12 @@ typedef struct sk_event_def {
 
 /* The catalogue entry for a type (type < SK_EV__COUNT). */
 const sk_event_def *sk_event_def_get(sk_event_type type);
+
+/* 1 when events of this type belong to a child's case (0 for policy events,
+ * whose subject is the policy itself). */
+int sk_event_type_is_case(sk_event_type type);
+
+#define SK_POLICY_SUBJECT "policy"
 
 /* Looks a type up by its JSON name. SK_ERR_NOT_FOUND when unknown. */
 SK_NODISCARD sk_err sk_event_type_parse(sk_str name, sk_event_type *out);
@@ -306,6 +315,8 @@ typedef struct sk_case {
     uint32_t incident_count;
     uint32_t dq_flags; /* union over its events */
     uint8_t placement_count, hearing_count, call_count, sponsor_count, relief_count;
+    uint8_t counsel_count;
+    char counsel[SK_COUNSEL_MAX][SK_ID_LEN_MAX + 1]; /* organisations of record */
     sk_placement placements[SK_PLACEMENTS_MAX];
     sk_hearing hearings[SK_HEARINGS_MAX];
     sk_call calls[SK_CALLS_MAX];

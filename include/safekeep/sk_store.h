@@ -166,6 +166,16 @@ SK_NODISCARD sk_err sk_store_projections_clear(sk_store *store, sk_diag *diag);
  * blind-index entries, are in. Not a security measure. */
 SK_NODISCARD sk_err sk_store_projection_digest(sk_store *store, uint64_t *out, sk_diag *diag);
 
+/* Stores a policy document's text under its id (a hash of the text); the
+ * table is append-only. SK_ERR_CONFLICT when the id is already stored. */
+SK_NODISCARD sk_err sk_store_policy_doc_put(sk_store *store, sk_str document_id, sk_str name,
+                                            sk_str text, sk_diag *diag);
+
+/* Reads a policy document's text: *text is malloc'd and NUL-terminated, the
+ * caller frees it. SK_ERR_NOT_FOUND when absent. */
+SK_NODISCARD sk_err sk_store_policy_doc_get(sk_store *store, sk_str document_id, char **text,
+                                            size_t *len, sk_diag *diag);
+
 /* Test hook: the Nth write from now on fails with SK_ERR_STORE (0: never). */
 void sk_store_fail_after(sk_store *store, unsigned long n);
 

@@ -9,6 +9,7 @@
 #define SK_EXIT_OK    0
 #define SK_EXIT_FAIL  1
 #define SK_EXIT_USAGE 2
+#define SK_EXIT_DENY  3 /* policy check: the request would be denied */
 
 int sk_cli_init(int argc, char **argv);
 int sk_cli_generate(int argc, char **argv);
@@ -17,6 +18,8 @@ int sk_cli_children(int argc, char **argv);
 int sk_cli_child(int argc, char **argv);
 int sk_cli_rebuild(int argc, char **argv);
 int sk_cli_stats(int argc, char **argv);
+int sk_cli_agreement(int argc, char **argv);
+int sk_cli_policy(int argc, char **argv);
 
 #include <stdio.h>
 
@@ -55,6 +58,21 @@ int sk_cli_parse_db_only(int argc, char **argv, const char *cmd, void (*help)(FI
 
 /* Closes what sk_cli_open opened. NULLs accepted. */
 void sk_cli_close(sk_store *store, sk_keyring *keyring);
+
+/* Prints the names of the bits set in mask, each preceded by sep. */
+void sk_cli_print_mask(FILE *out, const char *sep, const char *const *names, uint64_t mask);
+
+/* Prints the names of the bits set in mask as JSON strings, comma-separated. */
+void sk_cli_print_json_names(FILE *out, const char *const *names, uint64_t mask);
+
+/* Prints s as a JSON string literal. */
+void sk_cli_print_json_string(FILE *out, const char *s);
+
+/* Opens the store and keyring and loads the adopted policy; prints errors.
+ * Returns an exit code; on failure nothing is left open. */
+struct sk_policy;
+int sk_cli_load_policy(const char *db, sk_store **store, sk_keyring **keyring,
+                       struct sk_policy **policy);
 
 /* Prints a usage error and returns SK_EXIT_USAGE. */
 int sk_cli_usage_error(const char *cmd, const char *msg);

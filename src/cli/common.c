@@ -9,6 +9,9 @@
 
 #include <getopt.h>
 
+#include "safekeep/sk_buf.h"
+#include "safekeep/sk_policy_store.h"
+
 #include "sk_int.h"
 
 int sk_cli_wants_help(int argc, char **argv)
@@ -121,4 +124,62 @@ void sk_cli_close(sk_store *store, sk_keyring *keyring)
 {
     sk_store_close(store);
     sk_keyring_free(keyring);
+}
+
+void sk_cli_print_mask(FILE *out, const char *sep, const char *const *names, uint64_t mask)
+{
+    size_t i;
+
+    for (i = 0; names[i] != NULL && i < 64; i++) {
+        if ((mask >> i) & 1u)
+            fprintf(out, "%s%s", sep, names[i]);
+    }
+}
+
+int sk_cli_load_policy(const char *db, sk_store **store, sk_keyring **keyring,
+                       struct sk_policy **policy)
+{
+    sk_diag diag;
+    int code;
+    sk_err rc;
+
+    sk_diag_clear(&diag);
+    *policy = NULL;
+    code = sk_cli_open(db, store, keyring);
+    if (code != SK_EXIT_OK)
+        return code;
+    rc = sk_policy_load(*store, policy, &diag);
+    if (rc != SK_OK) {
+        sk_cli_error("policy", rc, &diag);
+        sk_cli_close(*store, *keyring);
+        *store = NULL;
+        *keyring = NULL;
+        return SK_EXIT_FAIL;
+    }
+    return SK_EXIT_OK;
+}
+
+void sk_cli_print_json_names(FILE *out, const char *const *names, uint64_t mask)
+{
+    size_t i;
+    int first = 1;
+
+    for (i = 0; names[i] != NULL && i < 64; i++) {
+        if ((mask >> i) & 1u) {
+            fprintf(out, "%s\"%s\"", first ? "" : ",", names[i]);
+            first = 0;
+        }
+    }
+}
+
+void sk_cli_print_json_string(FILE *out, const char *s)
+{
+    sk_buf buf;
+
+    sk_buf_init(&buf, 64 * 1024);
+    if (sk_buf_json_str(&buf, sk_str_c(s)) == SK_OK)
+        fputs(buf.ptr, out);
+    else
+        fputs("\"\"", out);
+    sk_buf_fini(&buf);
 }

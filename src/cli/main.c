@@ -23,6 +23,8 @@ static const command commands[] = {
     {"child", sk_cli_child, "show one child's case and timeline (child show ID | --a-number A)"},
     {"stats", sk_cli_stats, "counts of children by custody status"},
     {"rebuild", sk_cli_rebuild, "recompute every projection from the ledger"},
+    {"agreement", sk_cli_agreement, "add, list, show and rescind agreements and constraints"},
+    {"policy", sk_cli_policy, "check what a request would be told (policy check)"},
     {"generate", sk_cli_generate, "write a synthetic population (events, spreadsheet, truth)"},
 };
 

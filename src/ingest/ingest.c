@@ -294,6 +294,12 @@ sk_err sk_ingest_event(sk_ingest *ing, sk_event *ev, sk_diag *diag)
     SK_ASSERT(ing != NULL && ev != NULL);
     SK_ASSERT(ing->in_tx);
     SK_ASSERT(ev->payload_json.len >= 2);
+    if (!sk_event_type_is_case(ev->type)) {
+        rc = append(ing, ev, diag);
+        if (rc == SK_OK)
+            ing->stats.events++;
+        return rc;
+    }
     rc = case_for(ing, ev->subjects[0], &s, diag);
     if (rc != SK_OK)
         return rc;

@@ -88,8 +88,11 @@ static int identity_row(const sk_ledger_row *row, void *vctx)
 static int case_row(const sk_ledger_row *row, void *vctx)
 {
     rebuild_ctx *ctx = vctx;
+    sk_event_type type;
     sk_event ev;
 
+    if (sk_event_type_parse(row->type, &type) == SK_OK && !sk_event_type_is_case(type))
+        return 0; /* policy events have no case */
     if (!sk_str_eqc(row->subjects[0], ctx->c->child_id)) {
         if (ctx->c->event_count > 0) {
             ctx->rc = sk_store_case_put(ctx->store, ctx->c, 1, ctx->diag);

@@ -330,6 +330,26 @@ static void apply_relief(sk_case *c, const sk_event *ev, uint32_t *dq)
         c->court = SK_COURT_RELIEF_DENIED;
 }
 
+static void apply_counsel(sk_case *c, const sk_event *ev)
+{
+    const sk_value *org = sk_event_get(ev, "org_id");
+    size_t i;
+
+    SK_ASSERT(org != NULL);
+    for (i = 0; i < c->counsel_count && !sk_str_eqc(org->text, c->counsel[i]); i++)
+        ;
+    if (num_of(ev, "action", 0) == 1) { /* withdrawn */
+        if (i < c->counsel_count) {
+            memmove(&c->counsel[i], &c->counsel[i + 1],
+                    sizeof(c->counsel[0]) * (c->counsel_count - i - 1));
+            c->counsel_count--;
+        }
+        return;
+    }
+    if (i == c->counsel_count && c->counsel_count < SK_COUNSEL_MAX)
+        copy_id(c->counsel[c->counsel_count++], org);
+}
+
 static void apply_follow_up(sk_case *c, const sk_event *ev, uint32_t *dq)
 {
     if (c->custody != SK_CUSTODY_RELEASED && c->custody != SK_CUSTODY_CLOSED)
@@ -351,6 +371,7 @@ void sk_case_apply(sk_case *c, sk_event *ev)
     SK_ASSERT(c != NULL);
     SK_ASSERT(ev != NULL);
     SK_ASSERT(ev->subject_count > 0);
+    SK_ASSERT(sk_event_type_is_case(ev->type));
     if (c->event_count == 0 && ev->type != SK_EV_APPREHENSION && ev->type != SK_EV_REFERRAL)
         dq |= SK_DQ_UNKNOWN_SUBJECT;
     if (c->custody == SK_CUSTODY_CLOSED && ev->type != SK_EV_CASE_CLOSED)
@@ -387,6 +408,9 @@ void sk_case_apply(sk_case *c, sk_event *ev)
     case SK_EV_RELIEF_FILED:
     case SK_EV_RELIEF_DECIDED:
         apply_relief(c, ev, &dq);
+        break;
+    case SK_EV_COUNSEL:
+        apply_counsel(c, ev);
         break;
     default: /* facts, decisions, services, counsel, addresses: ledger and timeline only */
         break;

@@ -211,6 +211,14 @@ static const sk_field_def f_decision[] = {
     F("kind", SK_FT_ENUM, REQ, decision_kinds, "what was decided"),
     F("cites", SK_FT_ID_LIST, REQ, NULL, "fact ids the decision rests on"),
 };
+static const sk_field_def f_policy_adopted[] = {
+    F("document_id", SK_FT_ID, REQ, NULL, "BLAKE2b-160 of the policy file, hex"),
+    F("name", SK_FT_STRING, REQ, NULL, "file name it was adopted from"),
+};
+static const sk_field_def f_policy_rescinded[] = {
+    F("rule_id", SK_FT_ID, REQ, NULL, "agreement or constraint id"),
+    F("on", SK_FT_DATE, REQ, NULL, "the day it stops being in force"),
+};
 static const sk_field_def f_case_closed[] = {
     F("reason", SK_FT_ENUM, REQ, close_reasons, "why the case is closed"),
 };
@@ -257,7 +265,18 @@ static const sk_event_def catalogue[SK_EV__COUNT] = {
     [SK_EV_FACT_RETRACTED] = E("fact_retracted", "a fact retracted", f_fact_retracted),
     [SK_EV_DECISION] = E("decision", "a decision citing facts", f_decision),
     [SK_EV_CASE_CLOSED] = E("case_closed", "case closed", f_case_closed),
+    [SK_EV_POLICY_ADOPTED] =
+        E("policy_adopted", "a policy file (agreements, constraints, roles) adopted",
+          f_policy_adopted),
+    [SK_EV_POLICY_RESCINDED] =
+        E("policy_rescinded", "an agreement or constraint rescinded", f_policy_rescinded),
 };
+
+int sk_event_type_is_case(sk_event_type type)
+{
+    SK_ASSERT((unsigned)type < SK_EV__COUNT);
+    return type != SK_EV_POLICY_ADOPTED && type != SK_EV_POLICY_RESCINDED;
+}
 
 static_assert(SK_ARRAY_LEN(f_apprehension) <= SK_FIELDS_MAX, "field table too large");
 static_assert(SK_ARRAY_LEN(f_sponsor_application) <= SK_FIELDS_MAX, "field table too large");

@@ -145,6 +145,9 @@ static sk_err check_envelope(sk_event *ev, int64_t now, sk_diag *diag)
         return sk_diag_set(diag, SK_ERR_INVALID, "subjects", "required: the child's id first");
     if (ev->prov.source.len == 0)
         ev->prov.source = SK_STR("agency_record");
+    if (sk_event_type_is_case(ev->type) == sk_str_eqc(ev->subjects[0], SK_POLICY_SUBJECT))
+        return sk_diag_set(diag, SK_ERR_INVALID, "subjects",
+                           "\"" SK_POLICY_SUBJECT "\" is the subject of policy events only");
     if (ev->occurred_at < SK_TIME_MIN)
         return sk_diag_set(diag, SK_ERR_INVALID, "occurred_at", "before 2000-01-01");
     if (ev->occurred_at > now + SKEW_SECONDS)

@@ -70,6 +70,8 @@ static const char *const stmt_sql[ST__COUNT] = {
                       "ORDER BY person_id",
     [ST_CHILD_GET] = "SELECT " CHILD_COLS " FROM children WHERE child_id = ?1",
     [ST_COUNT_CUSTODY] = "SELECT custody, count(*) FROM children GROUP BY custody",
+    [ST_POLICY_DOC_PUT] = "INSERT INTO policy_documents(document_id, name, text) VALUES (?1,?2,?3)",
+    [ST_POLICY_DOC_GET] = "SELECT text FROM policy_documents WHERE document_id = ?1",
 };
 
 static const char schema_sql[] =
@@ -108,6 +110,12 @@ static const char schema_sql[] =
     " checks_flagged INTEGER, PRIMARY KEY(child_id, sponsor_id)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS persons(person_id TEXT PRIMARY KEY, kind TEXT NOT NULL,"
     " identity BLOB NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS policy_documents(document_id TEXT PRIMARY KEY, name TEXT NOT"
+    " NULL, text TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE TRIGGER IF NOT EXISTS policy_documents_append_only_u BEFORE UPDATE ON"
+    " policy_documents BEGIN SELECT RAISE(ABORT, 'policy documents are append-only'); END;"
+    "CREATE TRIGGER IF NOT EXISTS policy_documents_append_only_d BEFORE DELETE ON"
+    " policy_documents BEGIN SELECT RAISE(ABORT, 'policy documents are append-only'); END;"
     "CREATE TABLE IF NOT EXISTS blind_index(kind TEXT NOT NULL, hash BLOB NOT NULL,"
     " person_id TEXT NOT NULL, PRIMARY KEY(kind, hash, person_id)) WITHOUT ROWID;";
 

@@ -39,6 +39,8 @@ enum stmt_id {
     ST_BLIND_FIND,
     ST_CHILD_GET,
     ST_COUNT_CUSTODY,
+    ST_POLICY_DOC_PUT,
+    ST_POLICY_DOC_GET,
     ST__COUNT
 };
 

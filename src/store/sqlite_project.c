@@ -234,3 +234,52 @@ sk_err sk_store_blind_put(sk_store *store, const char *kind, const unsigned char
     sk_sq_bind_str(st, 3, person_id);
     return sk_sq_run(store, st, diag, "write blind index");
 }
+
+sk_err sk_store_policy_doc_put(sk_store *store, sk_str document_id, sk_str name, sk_str text,
+                               sk_diag *diag)
+{
+    sqlite3_stmt *st = NULL;
+    sk_err rc;
+
+    SK_ASSERT(store->in_tx);
+    rc = sk_sq_prep(store, ST_POLICY_DOC_PUT, &st, diag);
+    if (rc != SK_OK)
+        return rc;
+    sk_sq_bind_str(st, 1, document_id);
+    sk_sq_bind_str(st, 2, name);
+    sk_sq_bind_str(st, 3, text);
+    rc = sk_sq_run(store, st, diag, "store policy document");
+    if (rc == SK_ERR_CONFLICT)
+        return sk_diag_set(diag, rc, "document", "this policy file was adopted before");
+    return rc;
+}
+
+sk_err sk_store_policy_doc_get(sk_store *store, sk_str document_id, char **text, size_t *len,
+                               sk_diag *diag)
+{
+    sqlite3_stmt *st = NULL;
+    sk_err rc;
+    int step;
+
+    *text = NULL;
+    rc = sk_sq_prep(store, ST_POLICY_DOC_GET, &st, diag);
+    if (rc != SK_OK)
+        return rc;
+    sk_sq_bind_str(st, 1, document_id);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        sk_str t = sk_sq_col_str(st, 0);
+        *text = malloc(t.len + 1);
+        if (*text == NULL) {
+            rc = SK_ERR_NOMEM;
+        } else {
+            memcpy(*text, t.ptr, t.len);
+            (*text)[t.len] = '\0';
+            *len = t.len;
+        }
+    } else {
+        rc = step == SQLITE_DONE ? SK_ERR_NOT_FOUND : sk_sq_fail(store, diag, "read policy");
+    }
+    sk_sq_done(st);
+    return rc;
+}

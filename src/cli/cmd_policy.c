@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cmd_policy.c: safekeep policy check: what would this agency's user, in
+ * this role, be told if they asked for these fields of this child's record
+ * for this purpose on this date? The record's attributes (released, asylum
+ * application, counsel of record, a sponsor's qualifying offence) and the
+ * agency that recorded the data come from the child's ledger history. Exit
+ * status 0 on permit, 3 on deny, so scripts can branch on it.
+ */
+#include <getopt.h>
+
+#include "cli.h"
+#include "safekeep/sk_ingest.h"
+#include "safekeep/sk_policy_store.h"
+#include "safekeep/sk_time.h"
+
+#include "sk_int.h"
+
+#define FIELDS_ARG_MAX 2048
+
+static void help(FILE *out)
+{
+    fprintf(out, "usage: safekeep policy check [--db PATH] --agency A --role R --purpose P\n"
+                 "                             --action ACTION --subject ID [--entity E]\n"
+                 "                             [--fields F,...] [--record-agency A] [--at DATE]\n"
+                 "                             [--json]\n\n"
+                 "Decides, against the policy adopted with 'safekeep agreement add', whether\n"
+                 "agency A's user in role R may ACTION (read, write, export) fields F of\n"
+                 "entity E (default child) of child ID for purpose P on DATE (default today),\n"
+                 "and prints the decision, the rule that decided, the fields disclosed, the\n"
+                 "obligations and the reason. The recording agency comes from the child's\n"
+                 "history unless --record-agency is given.\n"
+                 "Exit status: 0 permit, 3 deny, 1 failure, 2 usage error.\n");
+}
+
+typedef struct check_opts {
+    const char *db, *agency, *role, *purpose, *action, *subject, *entity, *fields, *record_agency;
+    int64_t at;
+    int json;
+} check_opts;
+
+/* Which event types record each entity, to find the agency that holds it. */
+static int records_entity(sk_event_type t, sk_entity e)
+{
+    switch (e) {
+    case SK_ENTITY_CHILD:
+        return t == SK_EV_ADMISSION || t == SK_EV_APPREHENSION || t == SK_EV_REFERRAL;
+    case SK_ENTITY_SPONSOR:
+        return t == SK_EV_SPONSOR_APPLICATION || t == SK_EV_VETTING_CHECK;
+    case SK_ENTITY_HOUSEHOLD_MEMBER:
+        return t == SK_EV_HOUSEHOLD_MEMBER;
+    case SK_ENTITY_PLACEMENT:
+        return t == SK_EV_ADMISSION || t == SK_EV_TRANSFER;
+    case SK_ENTITY_HEARING:
+        return t == SK_EV_HEARING_SCHEDULED || t == SK_EV_HEARING_OUTCOME || t == SK_EV_NTA_FILED;
+    case SK_ENTITY_RELIEF:
+        return t == SK_EV_RELIEF_FILED || t == SK_EV_RELIEF_DECIDED;
+    case SK_ENTITY_FACT:
+        return t == SK_EV_FACT_ASSERTED;
+    case SK_ENTITY_INCIDENT:
+        return t == SK_EV_INCIDENT;
+    default:
+        return t == SK_EV_ADMISSION;
+    }
+}
+
+typedef struct subject_ctx {
+    sk_case c;
+    sk_entity entity;
+    char holder[SK_ID_LEN_MAX + 1]; /* agency that recorded the entity last */
+    sk_arena *arena;
+    sk_err rc;
+    sk_diag *diag;
+} subject_ctx;
+
+static int subject_row(const sk_ledger_row *row, void *vctx)
+{
+    subject_ctx *ctx = vctx;
+    sk_event ev;
+
+    sk_arena_reset(ctx->arena);
+    ctx->rc = sk_event_from_row(row, ctx->arena, &ev, ctx->diag);
+    if (ctx->rc != SK_OK)
+        return 1;
+    sk_case_apply(&ctx->c, &ev);
+    if (records_entity(ev.type, ctx->entity))
+        snprintf(ctx->holder, sizeof(ctx->holder), "%.*s", (int)ev.agency.len, ev.agency.ptr);
+    return 0;
+}
+
+/* Attribute bits of the request, from the child's case. */
+static uint32_t attributes(const sk_case *c, sk_entity entity, const char *requester)
+{
+    uint32_t attrs = 0;
+    size_t i;
+
+    if (c->custody == SK_CUSTODY_RELEASED || c->custody == SK_CUSTODY_DISCHARGED ||
+        (c->custody == SK_CUSTODY_CLOSED && c->released_at != 0))
+        attrs |= 1u << SK_ATTR_RELEASED;
+    if (c->custody == SK_CUSTODY_IN_CARE)
+        attrs |= 1u << SK_ATTR_IN_CARE;
+    for (i = 0; i < c->relief_count; i++) {
+        if (c->relief[i].type == 0) /* asylum */
+            attrs |= 1u << SK_ATTR_ASYLUM;
+    }
+    for (i = 0; i < c->counsel_count; i++) {
+        if (strcmp(c->counsel[i], requester) == 0)
+            attrs |= 1u << SK_ATTR_COUNSEL_OF_RECORD;
+    }
+    /* A finding in the criminal-history checks (public records, sex-offender
+     * registry, fingerprints) is what the rider's exception turns on. */
+    for (i = 0; i < c->sponsor_count; i++) {
+        if (c->sponsors[i].checks_flagged & 0x7u)
+            attrs |= 1u << SK_ATTR_QUALIFYING_OFFENCE;
+    }
+    if (entity == SK_ENTITY_HOUSEHOLD_MEMBER)
+        attrs |= 1u << SK_ATTR_ADULT_HOUSEHOLD;
+    return attrs;
+}
+
+static int parse_fields(const char *text, uint64_t *mask)
+{
+    const char *p = text;
+    int bit;
+
+    *mask = 0;
+    while (*p != '\0') {
+        size_t n = strcspn(p, ",");
+        bit = sk_policy_lookup(sk_policy_field_names, (sk_str){p, n});
+        if (bit < 0)
+            return -1;
+        *mask |= (uint64_t)1 << bit;
+        p += n + (p[n] == ',');
+    }
+    return 0;
+}
+
+static int build_request(const check_opts *o, const sk_policy *policy, sk_request *req)
+{
+    int v;
+
+    memset(req, 0, sizeof(*req));
+    req->agency = sk_policy_agency(policy, sk_str_c(o->agency));
+    if (req->agency < 0)
+        return sk_cli_usage_error("policy check", "--agency is not an agency of the policy");
+    req->role = sk_policy_role(policy, sk_str_c(o->role));
+    v = sk_policy_lookup(sk_purpose_names, sk_str_c(o->purpose));
+    if (v < 0)
+        return sk_cli_usage_error("policy check", "unknown --purpose (docs/agreements.md)");
+    req->purpose = (sk_purpose)v;
+    v = sk_policy_lookup(sk_action_names, sk_str_c(o->action));
+    if (v < 0)
+        return sk_cli_usage_error("policy check", "--action is read, write or export");
+    req->action = (sk_action)v;
+    v = sk_policy_lookup(sk_entity_names, sk_str_c(o->entity ? o->entity : "child"));
+    if (v < 0)
+        return sk_cli_usage_error("policy check", "unknown --entity (docs/agreements.md)");
+    req->entity = (sk_entity)v;
+    if (o->fields != NULL && parse_fields(o->fields, &req->fields) != 0)
+        return sk_cli_usage_error("policy check", "unknown field in --fields");
+    req->at = o->at;
+    req->record_agency = -1;
+    return -1;
+}
+
+static int load_subject(sk_store *store, const check_opts *o, const sk_policy *policy,
+                        sk_request *req)
+{
+    subject_ctx *ctx = calloc(1, sizeof(*ctx));
+    sk_diag diag;
+    sk_err rc;
+    int code = SK_EXIT_OK;
+
+    if (ctx == NULL)
+        return SK_EXIT_FAIL;
+    sk_diag_clear(&diag);
+    ctx->diag = &diag;
+    ctx->entity = req->entity;
+    sk_case_init(&ctx->c, sk_str_c(o->subject));
+    rc = sk_arena_new(64 * 1024, 4 * 1024 * 1024, &ctx->arena);
+    if (rc == SK_OK)
+        rc = sk_store_ledger_scan(store, SK_SCAN_CHILD, sk_str_c(o->subject), subject_row, ctx,
+                                  &diag);
+    if (rc == SK_OK)
+        rc = ctx->rc;
+    if (rc == SK_OK && ctx->c.event_count == 0)
+        rc = sk_diag_set(&diag, SK_ERR_NOT_FOUND, "subject", "no child with that id");
+    if (rc != SK_OK) {
+        sk_cli_error("policy check", rc, &diag);
+        code = SK_EXIT_FAIL;
+    } else {
+        req->attrs = attributes(&ctx->c, req->entity, o->agency);
+        req->record_agency =
+            sk_policy_agency(policy, sk_str_c(o->record_agency ? o->record_agency : ctx->holder));
+    }
+    sk_arena_free(ctx->arena);
+    free(ctx);
+    return code;
+}
+
+static void print_json(const sk_policy *policy, const sk_request *req, const sk_decision *d,
+                       const char *reason)
+{
+    printf("{\"decision\":\"%s\",\"rule\":{\"kind\":\"%s\"", d->permit ? "permit" : "deny",
+           (const char *[]){"default", "constraint", "role", "agreement", "break_glass"}[d->kind]);
+    if (d->rule != NULL)
+        printf(",\"id\":\"%s\",\"version\":%u", d->rule->id, d->rule->version);
+    printf("},\"record_agency\":\"%s\",\"fields\":[",
+           req->record_agency >= 0 ? sk_policy_agency_at(policy, (size_t)req->record_agency)->id
+                                   : "");
+    sk_cli_print_json_names(stdout, sk_policy_field_names, d->fields);
+    printf("],\"withheld\":[");
+    sk_cli_print_json_names(stdout, sk_policy_field_names, d->withheld);
+    printf("],\"obligations\":[");
+    sk_cli_print_json_names(stdout, sk_obligation_names, d->obligations);
+    printf("],\"retention_days\":%u,\"reason\":", d->retention_days);
+    sk_cli_print_json_string(stdout, reason);
+    printf("}\n");
+}
+
+static void print_text(const sk_decision *d, const char *reason)
+{
+    printf("%s\n", d->permit ? "PERMIT" : "DENY");
+    if (d->permit) {
+        printf("fields:     ");
+        sk_cli_print_mask(stdout, " ", sk_policy_field_names, d->fields);
+        printf("\n");
+    }
+    if (d->permit && d->withheld) {
+        printf("withheld:   ");
+        sk_cli_print_mask(stdout, " ", sk_policy_field_names, d->withheld);
+        printf("\n");
+    }
+    if (d->obligations) {
+        printf("obligations:");
+        sk_cli_print_mask(stdout, " ", sk_obligation_names, d->obligations);
+        if (d->retention_days)
+            printf(" (retention %u days)", d->retention_days);
+        printf("\n");
+    }
+    printf("reason:     %s\n", reason);
+}
+
+static int check(const check_opts *o)
+{
+    char reason[1024];
+    sk_keyring *keyring = NULL;
+    sk_policy *policy = NULL;
+    sk_store *store = NULL;
+    sk_decision d;
+    sk_request req;
+    int code;
+
+    code = sk_cli_load_policy(sk_cli_db_path(o->db), &store, &keyring, &policy);
+    if (code == SK_EXIT_OK) {
+        code = build_request(o, policy, &req);
+        if (code < 0)
+            code = load_subject(store, o, policy, &req);
+    }
+    if (code == SK_EXIT_OK) {
+        sk_policy_decide(policy, &req, &d);
+        sk_decision_reason(policy, &req, &d, reason, sizeof(reason));
+        if (o->json)
+            print_json(policy, &req, &d, reason);
+        else
+            print_text(&d, reason);
+        code = d.permit ? SK_EXIT_OK : SK_EXIT_DENY;
+    }
+    sk_policy_free(policy);
+    sk_cli_close(store, keyring);
+    return code;
+}
+
+static int parse(int argc, char **argv, check_opts *o)
+{
+    static const struct option longopts[] = {{"db", required_argument, NULL, 'd'},
+                                             {"agency", required_argument, NULL, 'a'},
+                                             {"role", required_argument, NULL, 'r'},
+                                             {"purpose", required_argument, NULL, 'p'},
+                                             {"action", required_argument, NULL, 'x'},
+                                             {"subject", required_argument, NULL, 's'},
+                                             {"entity", required_argument, NULL, 'e'},
+                                             {"fields", required_argument, NULL, 'f'},
+                                             {"at", required_argument, NULL, 't'},
+                                             {"record-agency", required_argument, NULL, 'R'},
+                                             {"json", no_argument, NULL, 'j'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    const char **slot[128] = {0};
+    int c;
+
+    slot['d'] = &o->db, slot['a'] = &o->agency, slot['r'] = &o->role, slot['p'] = &o->purpose;
+    slot['x'] = &o->action, slot['s'] = &o->subject, slot['e'] = &o->entity;
+    slot['f'] = &o->fields, slot['R'] = &o->record_agency;
+    optind = 1;
+    for (;;) {
+        c = getopt_long(argc, argv, "d:a:r:p:x:s:e:f:t:R:jh", longopts, NULL);
+        if (c == -1)
+            break;
+        if (c > 0 && c < 128 && slot[c] != NULL) {
+            *slot[c] = optarg;
+        } else if (c == 't') {
+            if (sk_time_parse_human_date(sk_str_c(optarg), &o->at) != SK_OK)
+                return sk_cli_usage_error("policy check", "--at takes a date YYYY-MM-DD");
+            o->at += 12 * 3600; /* a day is judged at its middle, like imported events */
+        } else if (c == 'j') {
+            o->json = 1;
+        } else if (c == 'h') {
+            help(stdout);
+            return SK_EXIT_OK;
+        } else {
+            help(stderr);
+            return SK_EXIT_USAGE;
+        }
+    }
+    if (!o->agency || !o->role || !o->purpose || !o->action || !o->subject || optind != argc)
+        return sk_cli_usage_error("policy check",
+                                  "--agency, --role, --purpose, --action and --subject are needed");
+    return -1;
+}
+
+int sk_cli_policy(int argc, char **argv)
+{
+    check_opts o;
+    int code;
+
+    memset(&o, 0, sizeof(o));
+    o.at = sk_time_now();
+    if (argc < 2 || strcmp(argv[1], "check") != 0) {
+        if (sk_cli_wants_help(argc, argv)) {
+            help(stdout);
+            return SK_EXIT_OK;
+        }
+        return sk_cli_usage_error("policy", "expected 'policy check'");
+    }
+    code = parse(argc - 1, argv + 1, &o);
+    return code >= 0 ? code : check(&o);
+}
