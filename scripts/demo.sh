@@ -39,6 +39,21 @@ if [ -n "$second" ]; then
 fi
 step safekeep rebuild
 "$BIN" rebuild
+
+EX=$(cd "$(dirname "$0")/../examples" && pwd)
+step safekeep agreement add examples/*.policy
+"$BIN" agreement add "$EX"/*.policy
+step safekeep agreement list --at 2019-06-01
+"$BIN" agreement list --at 2019-06-01
+if [ -n "$second" ]; then
+    check() { step safekeep policy check "$@"; "$BIN" policy check "$@" || true; }
+    check --agency EOIR --role clerk --purpose court_proceedings --action read \
+        --subject "$second" --fields address,hearing_dates,vetting_results
+    check --agency ICE --role officer --purpose immigration_enforcement --action read \
+        --subject "$second" --entity sponsor
+    check --agency ICE --role officer --purpose immigration_enforcement --action read \
+        --subject "$second" --entity sponsor --at 2018-08-01
+fi
 cat <<MSG
 
 The database is demo/safekeep.db; its key is demo/safekeep.db.key (mode 0600).
@@ -46,4 +61,7 @@ Try:  export SAFEKEEP_DB=demo/safekeep.db
       $1 children --country HN --status released --limit 10
       $1 child show --a-number <an A-number from demo/population/cases.csv>
       $1 import demo/population/cases.csv     (into a fresh database: safekeep init --db other.db)
+      $1 agreement show orr-ice-cbp-moa-2018-sponsor --at 2019-06-01
+      $1 policy check --agency LSP-KIND --role attorney --purpose legal_representation \\
+          --action read --subject <a child id> --json
 MSG
