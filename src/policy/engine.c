@@ -419,7 +419,7 @@ static int apply_constraints(const sk_policy *p, const sk_request *req, uint64_t
             continue;
         if (c->fields == 0 || (*wanted & ~c->fields) == 0) {
             decide_denied(out, SK_RULE_CONSTRAINT, c->src);
-            out->withheld = *wanted;
+            out->withheld |= *wanted;
             return 1;
         }
         if (*wanted & c->fields) {
@@ -431,9 +431,12 @@ static int apply_constraints(const sk_policy *p, const sk_request *req, uint64_t
     return 0;
 }
 
+/* Every role block of the requester's role that covers the request adds its
+ * fields, as agreements do: a role may be defined in several blocks. */
 static int decide_by_role(const sk_policy *p, const sk_request *req, uint64_t wanted,
                           sk_decision *out)
 {
+    uint64_t granted = 0;
     size_t i;
 
     for (i = 0; i < p->role_count; i++) {
@@ -441,15 +444,17 @@ static int decide_by_role(const sk_policy *p, const sk_request *req, uint64_t wa
         if (r->role != req->role || (r->agency >= 0 && r->agency != req->agency))
             continue;
         if (!(r->actions >> req->action & 1u) || !(r->purposes >> req->purpose & 1u) ||
-            !(r->entities >> req->entity & 1u) || (wanted & r->fields) == 0)
+            !(r->entities >> req->entity & 1u))
             continue;
-        out->permit = 1;
-        out->kind = SK_RULE_ROLE;
-        out->fields = wanted & r->fields;
-        out->obligations = SK_OBL_LOG;
-        return 1;
+        granted |= r->fields;
     }
-    return 0;
+    if ((wanted & granted) == 0)
+        return 0;
+    out->permit = 1;
+    out->kind = SK_RULE_ROLE;
+    out->fields = wanted & granted;
+    out->obligations = SK_OBL_LOG;
+    return 1;
 }
 
 static int decide_by_agreement(const sk_policy *p, const sk_request *req, uint64_t wanted,

@@ -39,13 +39,11 @@
 
 #include "sk_int.h"
 
-#define POLICY_BYTES_MAX  ((size_t)1 << 20) /* one file */
-#define VALUE_BYTES_MAX   4096              /* one property, continuations joined */
-#define NUMBER_MAX        1000000u          /* version and retention_days */
-#define QUOTE_BYTES_MAX   32                /* offending tokens quoted in messages */
-#define KEY_QUOTE_MAX     20                /* unknown keys named in diag->field */
-#define SUGGEST_DISTANCE  2                 /* "did you mean" for field names */
-#define SUGGEST_BYTES_MAX 40
+#define POLICY_BYTES_MAX ((size_t)1 << 20) /* one file */
+#define VALUE_BYTES_MAX  4096              /* one property, continuations joined */
+#define NUMBER_MAX       1000000u          /* version and retention_days */
+#define QUOTE_BYTES_MAX  32                /* offending tokens quoted in messages */
+#define KEY_QUOTE_MAX    20                /* unknown keys named in diag->field */
 
 typedef enum block_kind {
     BLOCK_NONE = 0,
@@ -65,6 +63,7 @@ static const char *const block_names[] = {"agency", "role", "agreement", "constr
 #define B_CONSTRAINT (1u << BLOCK_CONSTRAINT)
 #define B_RULE       (B_AGREEMENT | B_CONSTRAINT)
 
+/* Every key of every block kind; a block's values are indexed by these. */
 typedef enum key {
     KEY_KIND = 0,
     KEY_NAME,
@@ -232,39 +231,23 @@ static uint64_t all_bits(size_t count)
     return count == 64 ? UINT64_MAX : ((uint64_t)1 << count) - 1;
 }
 
-/* Length of the well-formed UTF-8 character at s (len bytes left), or 0. */
+/* Length of the well-formed UTF-8 character at s (len bytes left), or 0:
+ * no overlong forms, no surrogates, nothing past U+10FFFF. */
 static size_t utf8_char_len(const unsigned char *s, size_t len)
 {
     unsigned char c = s[0];
-    size_t n = 0;
-    uint32_t cp = 0;
+    size_t n = c < 0x80 ? 1 : c < 0xC2 ? 0 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : c < 0xF5 ? 4 : 0;
+    uint32_t cp = n == 1 ? c : c & (0x7Fu >> n);
     size_t i;
 
-    if (c < 0x80) {
-        n = 1;
-        cp = c;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-        cp = c & 0x1Fu;
-    } else if ((c & 0xF0) == 0xE0) {
-        n = 3;
-        cp = c & 0x0Fu;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        cp = c & 0x07u;
-    }
-    if (n > len)
-        n = 0;
+    n = n <= len ? n : 0;
     for (i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80) {
+        if ((s[i] & 0xC0) != 0x80)
             n = 0;
-            break;
-        }
         cp = (cp << 6) | (s[i] & 0x3Fu);
     }
-    if (n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF)))
-        n = 0;
-    if (n == 4 && (cp < 0x10000 || cp > 0x10FFFF))
+    if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+        (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
         n = 0;
     return n;
 }
@@ -336,16 +319,32 @@ static void count_blocks(sk_str text, size_t counts[BLOCK__COUNT])
 
 /* ---- Diagnostics ---- */
 
-static void diag_begin(parser *p, unsigned line)
+/* Fills diag. The field is `field` when given, else "<kind> <id>" plus
+ * ": <key>" when key is not empty; a long id is shortened so that the key
+ * stays visible. */
+static sk_err failv(parser *p, sk_err rc, unsigned line, const char *field, sk_str key,
+                    const char *fmt, va_list ap) __attribute__((format(printf, 6, 0)));
+static sk_err failv(parser *p, sk_err rc, unsigned line, const char *field, sk_str key,
+                    const char *fmt, va_list ap)
 {
-    snprintf(p->diag->where, sizeof(p->diag->where), "%s", p->name);
-    p->diag->line = line;
-}
+    const char *kind = p->kind != BLOCK_NONE ? block_names[p->kind - 1] : "";
+    size_t key_len = key.len < KEY_QUOTE_MAX ? key.len : KEY_QUOTE_MAX;
+    size_t room = sizeof(p->diag->field) - 2 - strlen(kind) - (key_len > 0 ? key_len + 2 : 0);
+    size_t id_len = p->id.len <= room ? p->id.len : room - 3;
 
-static void diag_msg(parser *p, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
-static void diag_msg(parser *p, const char *fmt, va_list ap)
-{
-    vsnprintf(p->diag->msg, sizeof(p->diag->msg), fmt, ap);
+    SK_ASSERT(field != NULL || p->kind != BLOCK_NONE);
+    if (p->diag != NULL) {
+        snprintf(p->diag->where, sizeof(p->diag->where), "%s", p->name);
+        p->diag->line = line;
+        if (field != NULL)
+            snprintf(p->diag->field, sizeof(p->diag->field), "%s", field);
+        else
+            snprintf(p->diag->field, sizeof(p->diag->field), "%s %.*s%s%s%.*s", kind, (int)id_len,
+                     p->id.ptr, id_len < p->id.len ? "..." : "", key_len > 0 ? ": " : "",
+                     (int)key_len, key_len > 0 ? key.ptr : "");
+        vsnprintf(p->diag->msg, sizeof(p->diag->msg), fmt, ap);
+    }
+    return rc;
 }
 
 /* An error outside a block's keys; field names the part ("header"...). */
@@ -355,40 +354,36 @@ static sk_err fail(parser *p, sk_err rc, unsigned line, const char *field, const
 {
     va_list ap;
 
-    if (p->diag != NULL) {
-        diag_begin(p, line);
-        snprintf(p->diag->field, sizeof(p->diag->field), "%s", field);
-        va_start(ap, fmt);
-        diag_msg(p, fmt, ap);
-        va_end(ap);
-    }
+    va_start(ap, fmt);
+    rc = failv(p, rc, line, field, SK_STR_NULL, fmt, ap);
+    va_end(ap);
     return rc;
 }
 
-/* An error in the open block: field is "<kind> <id>" plus ": <key>" when key
- * is not empty. A long id is shortened so that the key stays visible. */
+/* An error in the open block, at a key when key is not empty. */
 static sk_err fail_key(parser *p, sk_err rc, unsigned line, sk_str key, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 static sk_err fail_key(parser *p, sk_err rc, unsigned line, sk_str key, const char *fmt, ...)
 {
     va_list ap;
-    const char *kind;
-    size_t key_len = key.len < KEY_QUOTE_MAX ? key.len : KEY_QUOTE_MAX;
-    size_t room, id_len;
 
-    SK_ASSERT(p->kind != BLOCK_NONE);
-    if (p->diag != NULL) {
-        kind = block_names[p->kind - 1];
-        room = sizeof(p->diag->field) - 1 - strlen(kind) - 1 - (key_len > 0 ? key_len + 2 : 0);
-        id_len = p->id.len <= room ? p->id.len : room - 3;
-        diag_begin(p, line);
-        snprintf(p->diag->field, sizeof(p->diag->field), "%s %.*s%s%s%.*s", kind, (int)id_len,
-                 p->id.ptr, id_len < p->id.len ? "..." : "", key_len > 0 ? ": " : "", (int)key_len,
-                 key_len > 0 ? key.ptr : "");
-        va_start(ap, fmt);
-        diag_msg(p, fmt, ap);
-        va_end(ap);
-    }
+    va_start(ap, fmt);
+    rc = failv(p, rc, line, NULL, key, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+/* An invalid value of key k of the open block, reported at the key's line. */
+static sk_err fail_value(parser *p, int k, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static sk_err fail_value(parser *p, int k, const char *fmt, ...)
+{
+    va_list ap;
+    sk_err rc;
+
+    va_start(ap, fmt);
+    rc = failv(p, SK_ERR_INVALID, p->values[k].line, NULL, sk_str_c(key_defs[k].name), fmt, ap);
+    va_end(ap);
     return rc;
 }
 
@@ -416,73 +411,19 @@ static const char *join_names(const char *const *table, uint64_t skip, char *buf
     return buf;
 }
 
-/* Levenshtein distance, for suggestions; both strings are short. */
-static size_t edit_distance(sk_str a, const char *b)
-{
-    size_t row[SUGGEST_BYTES_MAX + 1];
-    size_t b_len = strlen(b);
-    size_t i, j, diag, up;
-
-    SK_ASSERT(b_len <= SUGGEST_BYTES_MAX);
-    for (j = 0; j <= b_len; j++)
-        row[j] = j;
-    for (i = 1; i <= a.len; i++) {
-        diag = row[0];
-        row[0] = i;
-        for (j = 1; j <= b_len; j++) {
-            up = row[j];
-            row[j] = diag + (a.ptr[i - 1] == b[j - 1] ? 0 : 1);
-            if (up + 1 < row[j])
-                row[j] = up + 1;
-            if (row[j - 1] + 1 < row[j])
-                row[j] = row[j - 1] + 1;
-            diag = up;
-        }
-    }
-    return row[b_len];
-}
-
-/* The closest name within SUGGEST_DISTANCE edits, or NULL. */
-static const char *suggest(const char *const *table, sk_str item)
-{
-    const char *best = NULL;
-    size_t best_distance = SUGGEST_DISTANCE + 1;
-    size_t i, d;
-
-    for (i = 0; item.len <= SUGGEST_BYTES_MAX && table[i] != NULL; i++) {
-        d = edit_distance(item, table[i]);
-        if (d < best_distance) {
-            best = table[i];
-            best_distance = d;
-        }
-    }
-    return best;
-}
-
 static sk_err unknown_item(parser *p, int k, const vocab *v, sk_str item)
 {
     char names[SK_DIAG_MSG_MAX];
-    const char *near = NULL;
     sk_err rc;
-    unsigned line = p->values[k].line;
 
-    if (v->names == sk_policy_field_names) {
-        near = suggest(v->names, item);
-        if (near != NULL)
-            rc = fail_key(p, SK_ERR_INVALID, line, key_name(k),
-                          "unknown field \"%.*s%s\" (did you mean %s? the field names are listed "
-                          "in the policy format)",
-                          QUOTE(item), near);
-        else
-            rc = fail_key(p, SK_ERR_INVALID, line, key_name(k),
-                          "unknown field \"%.*s%s\" (expected one of the field names listed in "
-                          "the policy format, e.g. given_name, dob, a_number)",
-                          QUOTE(item));
-    } else {
-        rc = fail_key(p, SK_ERR_INVALID, line, key_name(k),
-                      "unknown %s \"%.*s%s\" (expected one of: %s)", v->noun, QUOTE(item),
-                      join_names(v->names, v->skip, names, sizeof(names)));
-    }
+    if (v->names == sk_policy_field_names) /* too many to list */
+        rc = fail_value(p, k,
+                        "unknown field \"%.*s%s\" (expected one of the field names listed in the "
+                        "policy format, e.g. given_name, dob, a_number)",
+                        QUOTE(item));
+    else
+        rc = fail_value(p, k, "unknown %s \"%.*s%s\" (expected one of: %s)", v->noun, QUOTE(item),
+                        join_names(v->names, v->skip, names, sizeof(names)));
     return rc;
 }
 
@@ -538,8 +479,7 @@ static sk_err check_values(parser *p)
     for (k = next_key(p, 0); rc == SK_OK && k >= 0; k = next_key(p, p->values[k].line)) {
         max = key_defs[k].is_text ? SK_POLICY_TEXT_MAX - 1 : VALUE_BYTES_MAX - 1;
         if (p->values[k].len == 0)
-            rc = fail_key(p, SK_ERR_INVALID, p->values[k].line, key_name(k),
-                          "empty value (expected %s)", key_defs[k].expect);
+            rc = fail_value(p, k, "empty value (expected %s)", key_defs[k].expect);
         else if (p->values[k].len > max)
             rc = fail_key(p, SK_ERR_TOO_LARGE, p->values[k].line, key_name(k),
                           "value too long: %zu bytes after joining continuation lines (at most "
@@ -579,12 +519,10 @@ static sk_err check_item(parser *p, int k, sk_str item, int star_ok)
     sk_err rc = SK_OK;
 
     if (item.len == 0)
-        rc = fail_key(p, SK_ERR_INVALID, p->values[k].line, key_name(k),
-                      "empty item in the list (expected %s separated by commas)",
-                      key_defs[k].expect);
+        rc = fail_value(p, k, "empty item in the list (expected %s separated by commas)",
+                        key_defs[k].expect);
     else if (star_ok && sk_str_eqc(item, "*"))
-        rc = fail_key(p, SK_ERR_INVALID, p->values[k].line, key_name(k),
-                      "\"*\" must be the only item of the list");
+        rc = fail_value(p, k, "\"*\" must be the only item of the list");
     return rc;
 }
 
@@ -644,8 +582,7 @@ static sk_err parse_conditions(parser *p, int k, uint32_t *set, uint32_t *clear)
         if (index < 0)
             rc = unknown_item(p, k, &vocab_attr, item);
         else if (negated && clear == NULL)
-            rc = fail_key(p, SK_ERR_INVALID, p->values[k].line, key_name(k),
-                          "\"not\" is not allowed in unless (expected condition names)");
+            rc = fail_value(p, k, "\"not\" is not allowed in unless (expected condition names)");
         else if (negated)
             *clear |= 1u << index;
         else
@@ -653,8 +590,8 @@ static sk_err parse_conditions(parser *p, int k, uint32_t *set, uint32_t *clear)
     }
     for (index = 0; rc == SK_OK && clear != NULL && index < SK_ATTR__COUNT; index++) {
         if ((*set & *clear & (1u << index)) != 0)
-            rc = fail_key(p, SK_ERR_INVALID, p->values[k].line, key_name(k),
-                          "condition \"%s\" is both required and excluded", sk_attr_names[index]);
+            rc = fail_value(p, k, "condition \"%s\" is both required and excluded",
+                            sk_attr_names[index]);
     }
     return rc;
 }
@@ -681,9 +618,8 @@ static sk_err parse_number_key(parser *p, int k, unsigned *out)
     sk_str s = value_str(p, k);
 
     if (!parse_number(s, NUMBER_MAX, out))
-        rc = fail_key(p, SK_ERR_INVALID, p->values[k].line, key_name(k),
-                      "bad %s \"%.*s%s\" (expected a whole number from 1 to %u)", key_defs[k].name,
-                      QUOTE(s), NUMBER_MAX);
+        rc = fail_value(p, k, "bad %s \"%.*s%s\" (expected a whole number from 1 to %u)",
+                        key_defs[k].name, QUOTE(s), NUMBER_MAX);
     return rc;
 }
 
@@ -693,9 +629,9 @@ static sk_err parse_date_key(parser *p, int k, int64_t *out)
     sk_str s = value_str(p, k);
 
     if (sk_time_parse_date(s, out) != SK_OK)
-        rc = fail_key(p, SK_ERR_INVALID, p->values[k].line, key_name(k),
-                      "bad date \"%.*s%s\" (expected YYYY-MM-DD, a real date from 1900 to 2099)",
-                      QUOTE(s));
+        rc = fail_value(p, k,
+                        "bad date \"%.*s%s\" (expected YYYY-MM-DD, a real date from 1900 to 2099)",
+                        QUOTE(s));
     return rc;
 }
 
@@ -708,10 +644,10 @@ static sk_err parse_agency_ref(parser *p, int k, char out[SK_POLICY_ID_MAX])
     if (valid_id_or_star(s))
         copy_str(out, SK_POLICY_ID_MAX, s);
     else
-        rc = fail_key(p, SK_ERR_INVALID, p->values[k].line, key_name(k),
-                      "bad agency id \"%.*s%s\" (expected * or 1 to 63 characters from A-Z a-z "
-                      "0-9 . _ -)",
-                      QUOTE(s));
+        rc = fail_value(p, k,
+                        "bad agency id \"%.*s%s\" (expected * or 1 to 63 characters from A-Z a-z "
+                        "0-9 . _ -)",
+                        QUOTE(s));
     return rc;
 }
 
@@ -728,9 +664,9 @@ static sk_err add_recipient(parser *p, int k, sk_pol_rule *u, sk_str item)
     if (seen) {
         /* Naming an agency twice says nothing new. */
     } else if (!valid_id(item)) {
-        rc = fail_key(p, SK_ERR_INVALID, p->values[k].line, key_name(k),
-                      "bad recipient \"%.*s%s\" (expected an agency id or kind:<agency kind>)",
-                      QUOTE(item));
+        rc = fail_value(p, k,
+                        "bad recipient \"%.*s%s\" (expected an agency id or kind:<agency kind>)",
+                        QUOTE(item));
     } else if (u->recipient_count == SK_POLICY_AGENCIES_MAX) {
         rc = fail_key(p, SK_ERR_TOO_LARGE, p->values[k].line, key_name(k),
                       "too many recipients (at most %d agency ids)", SK_POLICY_AGENCIES_MAX);
@@ -753,9 +689,9 @@ static sk_err parse_recipients(parser *p, int k, sk_pol_rule *u)
 
     if (sk_str_eqc(it.rest, "*")) {
         if (!u->is_constraint)
-            rc = fail_key(p, SK_ERR_INVALID, p->values[k].line, key_name(k),
-                          "an agreement names its recipients (expected agency ids or "
-                          "kind:<agency kind>, not *)");
+            rc = fail_value(p, k,
+                            "an agreement names its recipients (expected agency ids or "
+                            "kind:<agency kind>, not *)");
         it.done = 1;
     }
     while (rc == SK_OK && list_next(&it, &item)) {
@@ -820,9 +756,9 @@ static sk_err role_key(parser *p, int k, sk_pol_role *r)
         rc = parse_agency_ref(p, k, r->agency);
         break;
     case KEY_KINDS:
-        rc = fail_key(p, SK_ERR_INVALID, p->values[k].line, key_name(k),
-                      "key \"kinds\" is not supported yet (name one agency, or use agency: * for "
-                      "every agency)");
+        rc = fail_value(p, k,
+                        "key \"kinds\" is not supported yet (name one agency, or use agency: * for "
+                        "every agency)");
         break;
     case KEY_ACTIONS:
         rc = parse_mask32(p, k, &vocab_action, SK_ACTION__COUNT, &r->actions);
@@ -978,13 +914,13 @@ static sk_err check_rule(parser *p, const sk_pol_rule *u)
     if (u->expires <= u->effective) {
         sk_time_format_date(u->effective, effective);
         sk_time_format_date(u->expires, expires);
-        rc = fail_key(p, SK_ERR_INVALID, p->values[KEY_EXPIRES].line, key_name(KEY_EXPIRES),
-                      "expires %s is not after effective %s (expected a later date)", expires,
-                      effective);
+        rc = fail_value(p, KEY_EXPIRES,
+                        "expires %s is not after effective %s (expected a later date)", expires,
+                        effective);
     } else if ((u->obligations & SK_OBL_RETENTION_LIMIT) && u->retention_days == 0) {
-        rc = fail_key(p, SK_ERR_INVALID, p->values[KEY_OBLIGATIONS].line, key_name(KEY_OBLIGATIONS),
-                      "obligation \"retention_limit\" needs retention_days (expected a whole "
-                      "number of days)");
+        rc = fail_value(p, KEY_OBLIGATIONS,
+                        "obligation \"retention_limit\" needs retention_days (expected a whole "
+                        "number of days)");
     }
     for (i = 0; rc == SK_OK && i < p->doc.rule_count; i++) {
         if (strcmp(p->doc.rules[i].id, u->id) == 0 && p->doc.rules[i].version == u->version)

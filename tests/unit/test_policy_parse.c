@@ -381,8 +381,8 @@ static void test_vocabulary_errors(void **state)
     EXPECT_ERROR(A_HEAD A_TITLE A_CITATION A_PROVIDER A_RECIPIENTS A_PURPOSES A_ENTITIES
                  "  fields: dob,\n    familyname\n" A_EFFECTIVE,
                  SK_ERR_INVALID, 8, "agreement A: fields",
-                 "unknown field \"familyname\" (did you mean family_name? the field names are "
-                 "listed in the policy format)");
+                 "unknown field \"familyname\" (expected one of the field names listed in the "
+                 "policy format, e.g. given_name, dob, a_number)");
     EXPECT_ERROR(A_HEAD A_TITLE A_CITATION A_PROVIDER A_RECIPIENTS A_PURPOSES A_ENTITIES
                  "  fields: shoe_size\n" A_EFFECTIVE,
                  SK_ERR_INVALID, 8, "agreement A: fields",
