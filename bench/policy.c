@@ -32,14 +32,14 @@
 #include "safekeep/sk_policy.h"
 #include "safekeep/sk_time.h"
 
-#define DOCS_MAX        32
-#define SYN_AGENCIES    20
-#define SYN_SPAN        3 /* each synthetic agency shares with the next three */
-#define BATCH           64
-#define SAMPLE_CALLS    400000
-#define REQUESTS_MAX    1000000
-#define FIELDS_PER_REQ  4
-#define DAY             86400
+#define DOCS_MAX       32
+#define SYN_AGENCIES   20
+#define SYN_SPAN       3 /* each synthetic agency shares with the next three */
+#define BATCH          64
+#define SAMPLE_CALLS   400000
+#define REQUESTS_MAX   1000000
+#define FIELDS_PER_REQ 4
+#define DAY            86400
 
 typedef struct bench {
     sk_arena *arena;
@@ -161,8 +161,9 @@ static void load_examples(bench *b, const char *dir)
     DIR *dp = opendir(dir);
 
     if (dp == NULL) {
-        fprintf(stderr, "bench/policy: cannot open %s: %s (run from the source tree or pass "
-                        "--examples DIR)\n",
+        fprintf(stderr,
+                "bench/policy: cannot open %s: %s (run from the source tree or pass "
+                "--examples DIR)\n",
                 dir, strerror(errno));
         exit(1);
     }
@@ -183,9 +184,8 @@ static void load_examples(bench *b, const char *dir)
     }
 }
 
-static const char *const syn_kinds[] = {"child_welfare", "enforcement", "border",
-                                        "court",         "legal_service", "oversight",
-                                        "benefits",      "other"};
+static const char *const syn_kinds[] = {"child_welfare", "enforcement", "border",   "court",
+                                        "legal_service", "oversight",   "benefits", "other"};
 static const char *const syn_fields[] = {
     "given_name, family_name, dob, a_number, address, custody_status, facility",
     "given_name, family_name, dob, a_number, placement_type, release_date, incidents",
@@ -222,8 +222,8 @@ static void synthetic(bench *b)
                     "    recipients: SYN%02zu%s\n    actions: read%s\n    purposes: %s\n"
                     "    entities: %s\n    fields: %s\n%s    effective: 2019-01-01\n"
                     "    expires: 2022-01-01\n\n",
-                    i, to, i, to, i, to, j == 3 ? ", kind:oversight" : "",
-                    j == 2 ? ", export" : "", syn_purposes[k], syn_entities[k], syn_fields[k],
+                    i, to, i, to, i, to, j == 3 ? ", kind:oversight" : "", j == 2 ? ", export" : "",
+                    syn_purposes[k], syn_entities[k], syn_fields[k],
                     j == 1 ? "    when: record.released\n" : "");
             fprintf(out,
                     "agreement syn-%02zu-%02zu\n    version: 2\n    title: synthetic, amended\n"
@@ -237,21 +237,23 @@ static void synthetic(bench *b)
     }
     for (i = 0; i < 10; i++) {
         if (i % 2 == 0)
-            fprintf(out,
-                    "constraint syn-no-enforcement-%zu\n    title: synthetic\n"
-                    "    citation: synthetic statute %zu\n    reason: synthetic denial %zu\n"
-                    "    provider: SYN%02zu\n    recipients: kind:enforcement, kind:border\n"
-                    "    purposes: immigration_enforcement\n    entities: sponsor, household_member\n"
-                    "    fields: *\n    unless: sponsor.qualifying_offence\n"
-                    "    effective: 2020-06-01\n\n",
-                    i, i, i, i * 2);
+            fprintf(
+                out,
+                "constraint syn-no-enforcement-%zu\n    title: synthetic\n"
+                "    citation: synthetic statute %zu\n    reason: synthetic denial %zu\n"
+                "    provider: SYN%02zu\n    recipients: kind:enforcement, kind:border\n"
+                "    purposes: immigration_enforcement\n    entities: sponsor, household_member\n"
+                "    fields: *\n    unless: sponsor.qualifying_offence\n"
+                "    effective: 2020-06-01\n\n",
+                i, i, i, i * 2);
         else
-            fprintf(out,
-                    "constraint syn-withhold-%zu\n    title: synthetic\n"
-                    "    citation: synthetic regulation %zu\n    reason: synthetic withholding %zu\n"
-                    "    provider: SYN%02zu\n    fields: address, immigration_status, incidents\n"
-                    "    when: record.asylum\n    effective: 2021-01-01\n    expires: 2024-01-01\n\n",
-                    i, i, i, i * 2);
+            fprintf(
+                out,
+                "constraint syn-withhold-%zu\n    title: synthetic\n"
+                "    citation: synthetic regulation %zu\n    reason: synthetic withholding %zu\n"
+                "    provider: SYN%02zu\n    fields: address, immigration_status, incidents\n"
+                "    when: record.asylum\n    effective: 2021-01-01\n    expires: 2024-01-01\n\n",
+                i, i, i, i * 2);
     }
     fclose(out);
     parse_text(b, text, len, "synthetic.policy");
@@ -310,8 +312,8 @@ static void aim_at_rule(bench *b, const sk_pol_rule *r, sk_request *q)
     int64_t start = r->effective;
 
     if (r->recipient_count > 0)
-        q->agency = sk_policy_agency(b->policy,
-                                     sk_str_c(r->recipient_ids[below(b, r->recipient_count)]));
+        q->agency =
+            sk_policy_agency(b->policy, sk_str_c(r->recipient_ids[below(b, r->recipient_count)]));
     else
         q->agency = agency_of_kind(b, r->recipient_kinds);
     if (strcmp(r->provider, "*") != 0)
@@ -684,9 +686,9 @@ static void export_cedar(const bench *b, const char *dir, size_t count)
     for (i = 0; i < count && i < b->req_count; i++) {
         const sk_request *q = &b->reqs[i];
         const char *agency = sk_policy_agency_at(b->policy, (size_t)q->agency)->id;
-        const char *record =
-            q->record_agency >= 0 ? sk_policy_agency_at(b->policy, (size_t)q->record_agency)->id
-                                  : "-";
+        const char *record = q->record_agency >= 0
+                                 ? sk_policy_agency_at(b->policy, (size_t)q->record_agency)->id
+                                 : "-";
         size_t k;
         fprintf(out,
                 "{\"principal\":{\"type\":\"Agency\",\"id\":\"%s\"},\"action\":{\"type\":"
@@ -722,8 +724,8 @@ static void print_mix(const bench *b)
     printf("requests: %zu distinct, cycled; %zu permits (%.0f%%), of which %zu field-masked;\n"
            "  by deciding rule: default %zu, constraint %zu, role %zu, agreement %zu, "
            "break-glass %zu; %zu dated before 2025\n",
-           b->req_count, permits, 100.0 * (double)permits / (double)b->req_count, masked,
-           kinds[0], kinds[1], kinds[2], kinds[3], kinds[4], past);
+           b->req_count, permits, 100.0 * (double)permits / (double)b->req_count, masked, kinds[0],
+           kinds[1], kinds[2], kinds[3], kinds[4], past);
 }
 
 int main(int argc, char **argv)
@@ -745,8 +747,9 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc)
             seconds = strtod(argv[++i], NULL);
         else {
-            fprintf(stderr, "usage: %s [--examples DIR] [--export DIR] [--requests N] "
-                            "[--seconds S]\n",
+            fprintf(stderr,
+                    "usage: %s [--examples DIR] [--export DIR] [--requests N] "
+                    "[--seconds S]\n",
                     argv[0]);
             return 2;
         }
@@ -770,9 +773,10 @@ int main(int argc, char **argv)
            (unsigned long long)res.decisions, res.seconds);
     printf("| throughput (one thread) | %.2f M decisions/s |\n", res.decisions_per_s / 1e6);
     printf("| mean latency (batch-derived) | %.1f ns |\n", res.batch_mean_ns);
-    printf("| p50 / p99 / p99.9 / max, per call (%d timed calls) | %lld / %lld / %lld / %lld ns |\n",
-           SAMPLE_CALLS, (long long)res.p50_ns, (long long)res.p99_ns, (long long)res.p999_ns,
-           (long long)res.max_ns);
+    printf(
+        "| p50 / p99 / p99.9 / max, per call (%d timed calls) | %lld / %lld / %lld / %lld ns |\n",
+        SAMPLE_CALLS, (long long)res.p50_ns, (long long)res.p99_ns, (long long)res.p999_ns,
+        (long long)res.max_ns);
     printf("| timer cost (median of empty clock_gettime pairs) | %lld ns |\n",
            (long long)res.timer_p50_ns);
     printf("| p50 / p99 less the timer cost | %lld / %lld ns |\n",

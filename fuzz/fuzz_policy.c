@@ -133,7 +133,7 @@ static int all_zero(const void *p, size_t n)
 static sk_err parse_once(sk_str text, sk_policy_doc *doc)
 {
     sk_arena *arena = NULL;
-    sk_err rc = sk_arena_new(64 * 1024, (size_t)64 << 20, &arena);
+    sk_err rc = sk_arena_new((size_t)64 * 1024, (size_t)64 << 20, &arena);
 
     SK_ASSERT(rc == SK_OK);
     memset(doc, 0xA5, sizeof(*doc));
@@ -157,7 +157,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < size; i++)
         lines += (size_t)(data[i] == '\n');
     rc_again = parse_once(text, &again);
-    rc = sk_arena_new(64 * 1024, (size_t)64 << 20, &arena);
+    rc = sk_arena_new((size_t)64 * 1024, (size_t)64 << 20, &arena);
     SK_ASSERT(rc == SK_OK);
     memset(&doc, 0xA5, sizeof(doc));
     rc = sk_policy_parse(text, FUZZ_NAME, arena, &doc, &diag);

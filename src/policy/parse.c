@@ -15,7 +15,8 @@
  * converted in the order of their lines so that the first error reported is
  * the first one a reader meets. Both passes split lines and recognise headers
  * with the same functions, so the second pass can never find more blocks
- * than the first counted.
+ * than the first counted. The per-key buffers (about 80 KiB) are scratch
+ * and live on the heap for the call only; the arena holds just the document.
  *
  * Property or continuation? The format says a continuation line is an
  * indented line that does not start with a known key. To make a misspelt key
@@ -153,7 +154,7 @@ typedef struct parser {
     sk_str id;       /* its id, inside the text */
     unsigned header_line;
     int last_key;  /* the key a continuation line extends; -1 for none */
-    value *values; /* KEY__COUNT of them, in the arena */
+    value *values; /* KEY__COUNT of them, on the heap */
 } parser;
 
 /* ---- Text helpers ---- */
@@ -334,15 +335,15 @@ static sk_err failv(parser *p, sk_err rc, unsigned line, const char *field, sk_s
 
     SK_ASSERT(field != NULL || p->kind != BLOCK_NONE);
     if (p->diag != NULL) {
-        snprintf(p->diag->where, sizeof(p->diag->where), "%s", p->name);
+        (void)snprintf(p->diag->where, sizeof(p->diag->where), "%s", p->name);
         p->diag->line = line;
         if (field != NULL)
-            snprintf(p->diag->field, sizeof(p->diag->field), "%s", field);
+            (void)snprintf(p->diag->field, sizeof(p->diag->field), "%s", field);
         else
-            snprintf(p->diag->field, sizeof(p->diag->field), "%s %.*s%s%s%.*s", kind, (int)id_len,
-                     p->id.ptr, id_len < p->id.len ? "..." : "", key_len > 0 ? ": " : "",
-                     (int)key_len, key_len > 0 ? key.ptr : "");
-        vsnprintf(p->diag->msg, sizeof(p->diag->msg), fmt, ap);
+            (void)snprintf(p->diag->field, sizeof(p->diag->field), "%s %.*s%s%s%.*s", kind,
+                           (int)id_len, p->id.ptr, id_len < p->id.len ? "..." : "",
+                           key_len > 0 ? ": " : "", (int)key_len, key_len > 0 ? key.ptr : "");
+        (void)vsnprintf(p->diag->msg, sizeof(p->diag->msg), fmt, ap);
     }
     return rc;
 }
@@ -405,7 +406,7 @@ static const char *join_names(const char *const *table, uint64_t skip, char *buf
         n = strlen(table[i]) + (used > 0 ? 2 : 0);
         if (used + n >= cap)
             break;
-        snprintf(buf + used, cap - used, "%s%s", used > 0 ? ", " : "", table[i]);
+        (void)snprintf(buf + used, cap - used, "%s%s", used > 0 ? ", " : "", table[i]);
         used += n;
     }
     return buf;
@@ -571,6 +572,7 @@ static sk_err parse_conditions(parser *p, int k, uint32_t *set, uint32_t *clear)
     sk_str item;
     int negated, index;
 
+    SK_ASSERT(set != NULL);
     while (rc == SK_OK && list_next(&it, &item)) {
         rc = check_item(p, k, item, 0);
         if (rc != SK_OK)
@@ -1175,8 +1177,8 @@ static size_t at_most(size_t n, size_t max)
     return n < max ? n : max;
 }
 
-/* Sizes the document's arrays from the first pass and the scratch values. */
-static sk_err alloc_all(parser *p, sk_arena *arena, sk_str text)
+/* Sizes the document's arrays from the first pass. */
+static sk_err alloc_doc(parser *p, sk_arena *arena, sk_str text)
 {
     sk_err rc;
     size_t counts[BLOCK__COUNT];
@@ -1186,10 +1188,7 @@ static sk_err alloc_all(parser *p, sk_arena *arena, sk_str text)
     p->agency_cap = at_most(counts[BLOCK_AGENCY], SK_POLICY_AGENCIES_MAX);
     p->role_cap = at_most(counts[BLOCK_ROLE], SK_POLICY_RULES_MAX);
     p->rule_cap = at_most(counts[BLOCK_AGREEMENT] + counts[BLOCK_CONSTRAINT], SK_POLICY_RULES_MAX);
-    rc = alloc_array(p, arena, KEY__COUNT, sizeof(value), &mem);
-    p->values = mem;
-    if (rc == SK_OK)
-        rc = alloc_array(p, arena, p->agency_cap, sizeof(sk_pol_agency), &mem);
+    rc = alloc_array(p, arena, p->agency_cap, sizeof(sk_pol_agency), &mem);
     p->doc.agencies = mem;
     if (rc == SK_OK)
         rc = alloc_array(p, arena, p->role_cap, sizeof(sk_pol_role), &mem);
@@ -1223,10 +1222,16 @@ sk_err sk_policy_parse(sk_str text, const char *name, sk_arena *arena, sk_policy
         text.len -= 3;
     }
     if (rc == SK_OK)
-        rc = alloc_all(&p, arena, text);
+        rc = alloc_doc(&p, arena, text);
+    /* Scratch for one block, on the heap: it must not outlive the call in
+     * the arena, where the document may stay for the life of a process. */
+    p.values = rc == SK_OK ? calloc(KEY__COUNT, sizeof(value)) : NULL;
+    if (rc == SK_OK && p.values == NULL)
+        rc = fail(&p, SK_ERR_NOMEM, 0, "file", "out of memory while allocating the document");
     if (rc == SK_OK)
         rc = parse_lines(&p, text);
     if (rc == SK_OK)
         *out = p.doc;
+    free(p.values);
     return rc;
 }

@@ -197,8 +197,8 @@ static inline int naive_constraints(const sk_policy_doc *docs, size_t doc_count,
     return 0;
 }
 
-static inline int naive_roles(const sk_policy_doc *docs, size_t doc_count,
-                              const naive_request *q, uint64_t wanted, sk_decision *out)
+static inline int naive_roles(const sk_policy_doc *docs, size_t doc_count, const naive_request *q,
+                              uint64_t wanted, sk_decision *out)
 {
     uint64_t granted = 0;
     size_t d, i;
@@ -246,8 +246,8 @@ static inline int naive_agreements(const sk_policy_doc *docs, size_t doc_count,
     return 1;
 }
 
-static inline void naive_decide(const sk_policy_doc *docs, size_t doc_count,
-                                const naive_request *q, sk_decision *out)
+static inline void naive_decide(const sk_policy_doc *docs, size_t doc_count, const naive_request *q,
+                                sk_decision *out)
 {
     uint64_t wanted = q->fields != 0 ? q->fields : ~(uint64_t)0;
 

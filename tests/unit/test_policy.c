@@ -128,8 +128,8 @@ static const char *names_of(const char *const *table, uint64_t m, char *buf, siz
     buf[0] = '\0';
     for (i = 0; table[i] != NULL && i < 64; i++) {
         if ((m >> i) & 1u)
-            len += (size_t)snprintf(buf + len, len < cap ? cap - len : 0, "%s%s",
-                                    len ? "," : "", table[i]);
+            len += (size_t)snprintf(buf + len, len < cap ? cap - len : 0, "%s%s", len ? "," : "",
+                                    table[i]);
     }
     if ((m & ~all_bits(i)) != 0 && len < cap)
         snprintf(buf + len, cap - len, "%s(bits beyond the table)", len ? "," : "");
@@ -253,9 +253,8 @@ static sk_pol_rule *b_agreement(builder *b, const char *id, unsigned version, co
 }
 
 static sk_pol_rule *b_constraint(builder *b, const char *id, const char *provider,
-                                 const char *recipients, const char *purposes,
-                                 const char *entities, const char *fields, const char *effective,
-                                 const char *expires)
+                                 const char *recipients, const char *purposes, const char *entities,
+                                 const char *fields, const char *effective, const char *expires)
 {
     return b_rule(b, 1, id, 1, provider, recipients, purposes, entities, fields, effective,
                   expires);
@@ -314,9 +313,9 @@ static void fixture_agreements(builder *b)
 {
     sk_pol_rule *r;
 
-    b_agreement(b, "moa", 1, "ORR", "ICE,CBP", "sponsor_vetting,immigration_enforcement",
-                "sponsor", "given_name,family_name,a_number,address,immigration_status",
-                "2018-05-13", "2021-03-11");
+    b_agreement(b, "moa", 1, "ORR", "ICE,CBP", "sponsor_vetting,immigration_enforcement", "sponsor",
+                "given_name,family_name,a_number,address,immigration_status", "2018-05-13",
+                "2021-03-11");
     b_agreement(b, "vet", 1, "ORR", "ICE", "sponsor_vetting", "sponsor",
                 "given_name,family_name,immigration_status", "2021-03-11", NULL);
     r = b_agreement(b, "court", 1, "ORR", "EOIR", "court_proceedings", "child",
@@ -391,9 +390,9 @@ static int fixture_teardown(void **state)
 }
 
 /* A request by names; role, record agency, attrs may be NULL / "-". */
-static sk_request rq(const sk_policy *p, const char *agency, const char *role,
-                     const char *purpose, const char *action, const char *entity,
-                     const char *record_agency, const char *attrs, const char *fields, int64_t at)
+static sk_request rq(const sk_policy *p, const char *agency, const char *role, const char *purpose,
+                     const char *action, const char *entity, const char *record_agency,
+                     const char *attrs, const char *fields, int64_t at)
 {
     sk_request r;
 
@@ -441,11 +440,9 @@ static void assert_decision_at(const char *file, int line, const sk_decision *d,
 {
     char got[1024], want[1024];
 
-    if (d->permit != permit || d->kind != kind ||
-        (strcmp(rule, "-") == 0) != (d->rule == NULL) ||
+    if (d->permit != permit || d->kind != kind || (strcmp(rule, "-") == 0) != (d->rule == NULL) ||
         (d->rule != NULL && (strcmp(d->rule->id, rule) != 0 || d->rule->version != version)) ||
-        d->fields != F(fields))
-    {
+        d->fields != F(fields)) {
         print_error("got %s kind %d rule %s v%u fields %s; wanted %s kind %d rule %s v%u "
                     "fields %s\n",
                     d->permit ? "permit" : "deny", (int)d->kind, d->rule ? d->rule->id : "-",
@@ -603,8 +600,8 @@ static void test_agreement_field_mask(void **state)
     d = decide(f->policy, &r);
     assert_decision(&d, 0, SK_RULE_DEFAULT, "-", 0, "-");
     /* The direction matters: ICE's records to ORR are not covered. */
-    r = rq(f->policy, "ORR", NULL, "sponsor_vetting", "read", "sponsor", "ICE", NULL,
-           "given_name", noon("2018-09-01"));
+    r = rq(f->policy, "ORR", NULL, "sponsor_vetting", "read", "sponsor", "ICE", NULL, "given_name",
+           noon("2018-09-01"));
     d = decide(f->policy, &r);
     assert_decision(&d, 0, SK_RULE_DEFAULT, "-", 0, "-");
 }
@@ -640,7 +637,8 @@ static void test_agreements_add_up(void **state)
     r = rq(f->policy, "RAICES", NULL, "legal_representation", "read", "child", "ORR",
            "requester.counsel_of_record", "*", noon("2020-01-01"));
     d = decide(f->policy, &r);
-    assert_decision(&d, 1, SK_RULE_AGREEMENT, "counsel", 1, "given_name,address,asylum_application");
+    assert_decision(&d, 1, SK_RULE_AGREEMENT, "counsel", 1,
+                    "given_name,address,asylum_application");
     assert_int_equal(d.retention_days, 365);
     /* provider: * covers every agency's records. */
     r = rq(f->policy, "OIG", NULL, "oversight", "export", "incident", "CBP", NULL,
@@ -698,8 +696,8 @@ static void test_constraint_field_mask(void **state)
 static void test_constraint_whole_denies(void **state)
 {
     fixture *f = *state;
-    sk_request r = rq(f->policy, "ICE", NULL, "immigration_enforcement", "read", "sponsor",
-                      "ORR", NULL, "given_name,a_number", noon("2019-06-01"));
+    sk_request r = rq(f->policy, "ICE", NULL, "immigration_enforcement", "read", "sponsor", "ORR",
+                      NULL, "given_name,a_number", noon("2019-06-01"));
     sk_decision d = decide(f->policy, &r);
 
     /* The agreement permits, the constraint denies. */
@@ -1062,12 +1060,12 @@ static void test_document_order(void **state)
                     for (en = 0; en < SK_ENTITY__COUNT; en++) {
                         const char *an = sk_policy_agency_at(f->policy, ag)->id;
                         const char *rn = sk_policy_agency_at(f->policy, rec)->id;
-                        sk_request r1 = rq(f->policy, an, "auditor", sk_purpose_names[pu], "read",
-                                           sk_entity_names[en], rn, "record.released", "*",
-                                           noon(dates[i]));
-                        sk_request r2 = rq(p, an, "auditor", sk_purpose_names[pu], "read",
-                                           sk_entity_names[en], rn, "record.released", "*",
-                                           noon(dates[i]));
+                        sk_request r1 =
+                            rq(f->policy, an, "auditor", sk_purpose_names[pu], "read",
+                               sk_entity_names[en], rn, "record.released", "*", noon(dates[i]));
+                        sk_request r2 =
+                            rq(p, an, "auditor", sk_purpose_names[pu], "read", sk_entity_names[en],
+                               rn, "record.released", "*", noon(dates[i]));
                         sk_decision d1 = decide(f->policy, &r1), d2 = decide(p, &r2);
                         assert_int_equal(d1.permit, d2.permit);
                         assert_int_equal(d1.kind, d2.kind);
@@ -1356,7 +1354,8 @@ static void gen_cuts(rng *r, size_t count, size_t doc_count, size_t *cuts)
 
     cuts[0] = 0;
     for (d = 1; d < doc_count; d++)
-        cuts[d] = cuts[d - 1] + (count > cuts[d - 1] ? rng_below(r, (unsigned)(count - cuts[d - 1] + 1)) : 0);
+        cuts[d] = cuts[d - 1] +
+                  (count > cuts[d - 1] ? rng_below(r, (unsigned)(count - cuts[d - 1] + 1)) : 0);
     cuts[doc_count] = count;
 }
 
@@ -1534,8 +1533,8 @@ static void describe_request(char *buf, size_t cap, const naive_request *q)
     char f[512], a[256];
 
     snprintf(buf, cap, "%s role %s %s %s %s of %s attrs %s fields %s at %lld",
-             q->agency ? q->agency : "(none)", q->role ? q->role : "-",
-             sk_action_names[q->action], sk_purpose_names[q->purpose], sk_entity_names[q->entity],
+             q->agency ? q->agency : "(none)", q->role ? q->role : "-", sk_action_names[q->action],
+             sk_purpose_names[q->purpose], sk_entity_names[q->entity],
              q->record_agency ? q->record_agency : "(none)",
              names_of(sk_attr_names, q->attrs, a, sizeof(a)),
              q->fields ? names_of(sk_policy_field_names, q->fields, f, sizeof(f)) : "*",
@@ -1545,9 +1544,9 @@ static void describe_request(char *buf, size_t cap, const naive_request *q)
 /* ----------------------------------------------------------- properties */
 
 typedef struct grants {
-    int any;          /* some role, agreement or break-glass grants */
-    uint64_t fields;  /* what they grant, together */
-    int whole_denial; /* a constraint with fields * applies */
+    int any;           /* some role, agreement or break-glass grants */
+    uint64_t fields;   /* what they grant, together */
+    int whole_denial;  /* a constraint with fields * applies */
     uint64_t withheld; /* fields named by applicable field constraints */
 } grants;
 
@@ -1656,7 +1655,8 @@ static int same_decision(const sk_decision *a, const sk_decision *b)
     return a->permit == b->permit && a->kind == b->kind && same_rule(a->rule, b->rule) &&
            a->fields == b->fields && a->obligations == b->obligations &&
            a->retention_days == b->retention_days &&
-           (!a->permit || (a->withheld == b->withheld && same_rule(a->withheld_by, b->withheld_by)));
+           (!a->permit ||
+            (a->withheld == b->withheld && same_rule(a->withheld_by, b->withheld_by)));
 }
 
 static void test_properties(void **state)
@@ -1764,8 +1764,7 @@ static void test_differential(void **state)
     print_message("# differential: %u requests; default %u, constraint %u, role %u, agreement %u, "
                   "break-glass %u; %u disagreements, %u of them role permits whose fields "
                   "differ (several role blocks cover the request)\n",
-                  done, kinds[0], kinds[1], kinds[2], kinds[3], kinds[4], mismatches,
-                  role_fields);
+                  done, kinds[0], kinds[1], kinds[2], kinds[3], kinds[4], mismatches, role_fields);
     for (i = 0; i < mismatches && i < MISMATCHES_SHOWN; i++)
         print_message("# %s\n", shown[i]);
     for (i = 0; i < 5; i++)
@@ -1776,10 +1775,10 @@ static void test_differential(void **state)
 
 /* ------------------------------------------------------- known answers */
 
-#define EXAMPLES_MAX    64
-#define FILE_BYTES_MAX  (1024 * 1024)
-#define KAT_TOKENS_MAX  24
-#define KAT_SHOWN_MAX   40
+#define EXAMPLES_MAX   64
+#define FILE_BYTES_MAX (1024 * 1024)
+#define KAT_TOKENS_MAX 24
+#define KAT_SHOWN_MAX  40
 
 /* The source tree: $SK_SOURCE_DIR, else four levels above this executable
  * (ROOT/build/<variant>/tests/test_policy), else the working directory. */
@@ -1918,8 +1917,8 @@ static size_t split(char *line, char **tok, size_t max)
     return n;
 }
 
-static const char *const kind_names[] = {"default", "constraint", "role", "agreement",
-                                         "break_glass", NULL};
+static const char *const kind_names[] = {"default",   "constraint",  "role",
+                                         "agreement", "break_glass", NULL};
 
 /* A KAT time: a date is judged at noon UTC (as `safekeep policy check --at`
  * does), an RFC 3339 timestamp exactly. */
