@@ -283,7 +283,7 @@ static sk_err index_pairs(sk_policy *p)
             if (c->provider >= 0 && (size_t)c->provider != prov)
                 continue;
             for (rec = 0; rec < p->agency_count; rec++)
-                fill[prov][rec] += (c->recipients >> rec) & 1u;
+                fill[prov][rec] += (uint32_t)((c->recipients >> rec) & 1u);
         }
     }
     for (prov = 0; prov < p->agency_count; prov++) {
