@@ -731,7 +731,7 @@ static void print_mix(const bench *b)
 int main(int argc, char **argv)
 {
     const char *examples = "examples", *export_dir = NULL;
-    size_t requests = 8192, exported = 4096;
+    size_t requests = 4096, exported = 4096;
     double seconds = 3.0;
     bench b;
     results res;
@@ -755,7 +755,7 @@ int main(int argc, char **argv)
         }
     }
     if (requests == 0 || requests > REQUESTS_MAX)
-        requests = 8192;
+        requests = 4096;
     memset(&b, 0, sizeof(b));
     b.rng = 0x5AFEC0DEull;
     if (sk_arena_new(256 * 1024, (size_t)256 * 1024 * 1024, &b.arena) != SK_OK)

@@ -130,7 +130,7 @@ typedef struct sk_pol_agency {
 } sk_pol_agency;
 
 typedef struct sk_pol_role {
-    char agency[SK_POLICY_ID_MAX]; /* "*" for every agency of kind below */
+    char agency[SK_POLICY_ID_MAX]; /* "*" for every agency */
     char role[SK_POLICY_ID_MAX];
     uint32_t actions;  /* 1 << sk_action */
     uint32_t purposes; /* 1 << sk_purpose */

@@ -19,7 +19,6 @@
 #include "sk_int.h"
 
 #define ROLE_NAMES_MAX 64
-#define ALL_FIELDS     (~(uint64_t)0)
 
 typedef struct crule {
     int64_t effective, expires;
@@ -60,6 +59,7 @@ struct sk_policy {
     slice pairs[SK_POLICY_AGENCIES_MAX][SK_POLICY_AGENCIES_MAX];
     crole *roles;
     size_t role_count;
+    uint64_t all_fields; /* the bits that name a field: "every field" */
 };
 
 int sk_policy_agency(const sk_policy *policy, sk_str id)
@@ -341,7 +341,12 @@ sk_err sk_policy_compile(const sk_policy_doc *docs, size_t doc_count, sk_policy 
     p = calloc(1, sizeof(*p));
     if (p == NULL)
         return SK_ERR_NOMEM;
+    p->all_fields =
+        sk_policy_field_count() == 64 ? ~(uint64_t)0 : ((uint64_t)1 << sk_policy_field_count()) - 1;
     rc = allocate(p, docs, doc_count);
+    if (rc == SK_ERR_TOO_LARGE)
+        rc = sk_diag_set(diag, rc, "policy", "more than %d rules or %d role blocks in all",
+                         SK_POLICY_RULES_MAX, SK_POLICY_RULES_MAX);
     /* Agencies first: rules in any document may name agencies of another. */
     for (i = 0; rc == SK_OK && i < doc_count; i++)
         rc = add_agencies(p, &docs[i], diag);
@@ -495,7 +500,7 @@ void sk_policy_decide(const sk_policy *policy, const sk_request *req, sk_decisio
     SK_ASSERT((unsigned)req->action < SK_ACTION__COUNT);
     SK_ASSERT((unsigned)req->entity < SK_ENTITY__COUNT);
     memset(out, 0, sizeof(*out));
-    wanted = req->fields ? req->fields : ALL_FIELDS;
+    wanted = req->fields ? req->fields & policy->all_fields : policy->all_fields;
     if (apply_constraints(policy, req, &wanted, out))
         return;
     if (req->agency < 0)

@@ -12,6 +12,7 @@
  *      are * (or that would withhold every field still wanted) denies the
  *      whole request; one with a field list withholds those fields and the
  *      rest of the request goes on.
+ *      A request for fields 0 asks for every field the vocabulary defines.
  *   2. An unknown requester is denied by default.
  *   3. The purpose "emergency" is break-glass: permitted (what constraints
  *      left), flagged with log and review.
@@ -249,7 +250,10 @@ static inline int naive_agreements(const sk_policy_doc *docs, size_t doc_count,
 static inline void naive_decide(const sk_policy_doc *docs, size_t doc_count, const naive_request *q,
                                 sk_decision *out)
 {
-    uint64_t wanted = q->fields != 0 ? q->fields : ~(uint64_t)0;
+    size_t defined = sk_policy_field_count();
+    /* "Every field" is every field the vocabulary defines. */
+    uint64_t wanted =
+        q->fields != 0 ? q->fields : (defined >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << defined) - 1);
 
     memset(out, 0, sizeof(*out));
     out->kind = SK_RULE_DEFAULT;

@@ -138,6 +138,16 @@ static const char *names_of(const char *const *table, uint64_t m, char *buf, siz
     return buf;
 }
 
+/* Names of a short mask, or the mask in hex when it names many fields. */
+static const char *short_names(uint64_t m, char *buf, size_t cap)
+{
+    if (__builtin_popcountll(m) > 6) {
+        snprintf(buf, cap, "0x%llx", (unsigned long long)m);
+        return buf;
+    }
+    return names_of(sk_policy_field_names, m, buf, cap);
+}
+
 /* ------------------------------------------------- hand-built documents */
 
 typedef struct builder {
@@ -443,13 +453,12 @@ static void assert_decision_at(const char *file, int line, const sk_decision *d,
     if (d->permit != permit || d->kind != kind || (strcmp(rule, "-") == 0) != (d->rule == NULL) ||
         (d->rule != NULL && (strcmp(d->rule->id, rule) != 0 || d->rule->version != version)) ||
         d->fields != F(fields)) {
-        print_error("got %s kind %d rule %s v%u fields %s; wanted %s kind %d rule %s v%u "
+        print_error("# got %s kind %d rule %s v%u fields %s; wanted %s kind %d rule %s v%u "
                     "fields %s\n",
                     d->permit ? "permit" : "deny", (int)d->kind, d->rule ? d->rule->id : "-",
-                    d->rule ? d->rule->version : 0,
-                    names_of(sk_policy_field_names, d->fields, got, sizeof(got)),
+                    d->rule ? d->rule->version : 0, short_names(d->fields, got, sizeof(got)),
                     permit ? "permit" : "deny", (int)kind, rule, version,
-                    names_of(sk_policy_field_names, F(fields), want, sizeof(want)));
+                    short_names(F(fields), want, sizeof(want)));
         _fail(file, line);
     }
 }
@@ -1042,6 +1051,59 @@ static void test_compile_errors(void **state)
     builder_free(b);
 }
 
+/* The compiled tables have fixed maxima: more is refused, not truncated. */
+static void test_compile_limits(void **state)
+{
+    builder *a = builder_new(), *b = builder_new();
+    sk_policy_doc docs[2];
+    sk_policy *p = NULL;
+    sk_diag diag;
+    char id[16];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < SK_POLICY_AGENCIES_MAX; i++) {
+        snprintf(id, sizeof(id), "A%zu", i);
+        b_agency(a, id, SK_KIND_OTHER);
+    }
+    assert_int_equal(compile2(a, b, &diag), SK_OK);
+    b_agency(b, "ONE-TOO-MANY", SK_KIND_OTHER);
+    assert_int_equal(compile2(a, b, &diag), SK_ERR_TOO_LARGE);
+    assert_string_equal(diag.msg, "more than 64 agencies");
+    b->doc.agency_count = 0;
+
+    /* SK_POLICY_RULES_MAX rules in all documents together. */
+    free(b->doc.rules);
+    b->doc.rules = calloc(SK_POLICY_RULES_MAX + 1, sizeof(sk_pol_rule));
+    assert_non_null(b->doc.rules);
+    for (i = 0; i < SK_POLICY_RULES_MAX; i++) {
+        sk_pol_rule *r = &b->doc.rules[i];
+        memset(r, 0, sizeof(*r));
+        snprintf(r->id, sizeof(r->id), "r%zu", i);
+        r->version = 1;
+        snprintf(r->provider, sizeof(r->provider), "A%zu", i % SK_POLICY_AGENCIES_MAX);
+        b_recipients(r, "A0");
+        r->actions = r->purposes = r->entities = 1;
+        r->fields = 1;
+        r->expires = INT64_MAX;
+    }
+    b->doc.rule_count = SK_POLICY_RULES_MAX;
+    docs[0] = a->doc;
+    docs[1] = b->doc;
+    assert_int_equal(sk_policy_compile(docs, 2, &p, NULL), SK_OK);
+    assert_int_equal(sk_policy_rule_count(p), SK_POLICY_RULES_MAX);
+    sk_policy_free(p);
+    p = NULL;
+    b->doc.rules[SK_POLICY_RULES_MAX] = b->doc.rules[0];
+    snprintf(b->doc.rules[SK_POLICY_RULES_MAX].id, SK_POLICY_ID_MAX, "extra");
+    b->doc.rule_count = SK_POLICY_RULES_MAX + 1;
+    docs[1] = b->doc;
+    assert_int_equal(sk_policy_compile(docs, 2, &p, NULL), SK_ERR_TOO_LARGE);
+    assert_null(p);
+    builder_free(a);
+    builder_free(b);
+}
+
 /* The order of documents, and of agencies within them, changes no decision:
  * rules may name agencies defined in a later document. */
 static void test_document_order(void **state)
@@ -1166,6 +1228,42 @@ static void test_constraint_deny_reports_all_withheld(void **state)
     sk_policy_free(p);
     builder_free(a);
     builder_free(b);
+}
+
+/*
+ * A request for "every field" (fields 0) is a request for every field the
+ * vocabulary defines: what a decision discloses or withholds is a mask over
+ * sk_policy_field_names, never bits that name no field (a caller counting or
+ * listing the disclosed fields must get the defined ones).
+ */
+static void test_every_field_means_the_defined_fields(void **state)
+{
+    fixture *f = *state;
+    uint64_t defined = all_bits(sk_policy_field_count());
+    sk_request r = rq(f->policy, "ICE", NULL, "emergency", "read", "child", "ORR", NULL, "*",
+                      noon("2020-01-01"));
+    sk_decision d = decide(f->policy, &r);
+
+    assert_decision(&d, 1, SK_RULE_BREAK_GLASS, "-", 0, "*");
+    assert_int_equal(d.fields, defined);
+    /* With a field constraint: every defined field but the withheld one. */
+    r = rq(f->policy, "ICE", NULL, "emergency", "read", "sponsor", "ORR", NULL, "*",
+           noon("2024-08-01"));
+    d = decide(f->policy, &r);
+    assert_true(d.permit);
+    assert_int_equal(d.withheld, F("immigration_status"));
+    assert_int_equal(d.fields, defined & ~F("immigration_status"));
+    /* A whole-request denial withholds every defined field. */
+    r = rq(f->policy, "GT", NULL, "child_welfare", "read", "child", "ORR", "record.asylum", "*",
+           noon("2020-01-01"));
+    d = decide(f->policy, &r);
+    assert_decision(&d, 0, SK_RULE_CONSTRAINT, "asylum-fg", 1, "-");
+    assert_int_equal(d.withheld, defined);
+    /* Agreements and roles already answer with defined fields only. */
+    r = rq(f->policy, "OIG", NULL, "oversight", "read", "child", "ICE", NULL, "*",
+           noon("2020-01-01"));
+    d = decide(f->policy, &r);
+    assert_int_equal(d.fields, defined);
 }
 
 /* ------------------------------------------------------ random policies */
@@ -1523,9 +1621,9 @@ static void describe(char *buf, size_t cap, const sk_decision *d)
 
     snprintf(buf, cap, "%s kind %d rule %s v%u fields %s withheld %s by %s obl 0x%x ret %u",
              d->permit ? "permit" : "deny", (int)d->kind, d->rule ? d->rule->id : "-",
-             d->rule ? d->rule->version : 0, names_of(sk_policy_field_names, d->fields, f, 512),
-             names_of(sk_policy_field_names, d->withheld, w, 512),
-             d->withheld_by ? d->withheld_by->id : "-", d->obligations, d->retention_days);
+             d->rule ? d->rule->version : 0, short_names(d->fields, f, 512),
+             short_names(d->withheld, w, 512), d->withheld_by ? d->withheld_by->id : "-",
+             d->obligations, d->retention_days);
 }
 
 static void describe_request(char *buf, size_t cap, const naive_request *q)
@@ -1537,8 +1635,7 @@ static void describe_request(char *buf, size_t cap, const naive_request *q)
              sk_purpose_names[q->purpose], sk_entity_names[q->entity],
              q->record_agency ? q->record_agency : "(none)",
              names_of(sk_attr_names, q->attrs, a, sizeof(a)),
-             q->fields ? names_of(sk_policy_field_names, q->fields, f, sizeof(f)) : "*",
-             (long long)q->at);
+             q->fields ? short_names(q->fields, f, sizeof(f)) : "*", (long long)q->at);
 }
 
 /* ----------------------------------------------------------- properties */
@@ -1723,11 +1820,25 @@ static void test_properties(void **state)
 
 #define MISMATCHES_SHOWN 5
 
+/* Whether two decisions differ only in field bits that name no field. */
+static int undefined_bits_only(const sk_decision *a, const sk_decision *b)
+{
+    sk_decision x = *a, y = *b;
+    uint64_t defined = all_bits(sk_policy_field_count());
+
+    x.fields &= defined;
+    y.fields &= defined;
+    x.withheld &= defined;
+    y.withheld &= defined;
+    return same_decision(&x, &y);
+}
+
 static void test_differential(void **state)
 {
     gen_policy *g = calloc(1, sizeof(*g));
     rng r = {0xD1FFull};
-    unsigned done = 0, mismatches = 0, role_fields = 0, per_policy = 500, kinds[5] = {0}, i;
+    unsigned done = 0, mismatches = 0, role_fields = 0, undefined_bits = 0, per_policy = 500;
+    unsigned kinds[5] = {0}, i;
     char shown[MISMATCHES_SHOWN][2048];
 
     (void)state;
@@ -1748,8 +1859,10 @@ static void test_differential(void **state)
                 continue;
             if (d.permit && n.permit && d.kind == SK_RULE_ROLE && n.kind == SK_RULE_ROLE)
                 role_fields++;
+            if (undefined_bits_only(&d, &n))
+                undefined_bits++;
             if (mismatches < MISMATCHES_SHOWN) {
-                char a[512], b[512], c[512];
+                char a[600], b[600], c[600];
                 describe_request(a, sizeof(a), &q);
                 describe(b, sizeof(b), &d);
                 describe(c, sizeof(c), &n);
@@ -1762,9 +1875,13 @@ static void test_differential(void **state)
         sk_policy_free(p);
     }
     print_message("# differential: %u requests; default %u, constraint %u, role %u, agreement %u, "
-                  "break-glass %u; %u disagreements, %u of them role permits whose fields "
-                  "differ (several role blocks cover the request)\n",
-                  done, kinds[0], kinds[1], kinds[2], kinds[3], kinds[4], mismatches, role_fields);
+                  "break-glass %u\n",
+                  done, kinds[0], kinds[1], kinds[2], kinds[3], kinds[4]);
+    print_message("# %u disagreements: %u role permits whose fields differ (several role blocks "
+                  "cover the request), %u that differ only in bits beyond the defined fields, "
+                  "%u others\n",
+                  mismatches, role_fields, undefined_bits,
+                  mismatches - role_fields - undefined_bits);
     for (i = 0; i < mismatches && i < MISMATCHES_SHOWN; i++)
         print_message("# %s\n", shown[i]);
     for (i = 0; i < 5; i++)
@@ -2054,15 +2171,14 @@ static int kat_check(const kat_case *c, const sk_decision *d, char *buf, size_t 
         version != c->version || d->fields != c->fields) {
         snprintf(buf, cap, "got %s %s %s %u %s; wanted %s %s %s %u %s",
                  d->permit ? "permit" : "deny", kind_names[d->kind], rule, version,
-                 names_of(sk_policy_field_names, d->fields, got, sizeof(got)),
-                 c->permit ? "permit" : "deny", kind_names[c->kind], c->rule, c->version,
-                 names_of(sk_policy_field_names, c->fields, want, sizeof(want)));
+                 short_names(d->fields, got, sizeof(got)), c->permit ? "permit" : "deny",
+                 kind_names[c->kind], c->rule, c->version,
+                 short_names(c->fields, want, sizeof(want)));
         return 0;
     }
     if (c->has_withheld && d->withheld != c->withheld) {
-        snprintf(buf, cap, "withheld %s, wanted %s",
-                 names_of(sk_policy_field_names, d->withheld, got, sizeof(got)),
-                 names_of(sk_policy_field_names, c->withheld, want, sizeof(want)));
+        snprintf(buf, cap, "withheld %s, wanted %s", short_names(d->withheld, got, sizeof(got)),
+                 short_names(c->withheld, want, sizeof(want)));
         return 0;
     }
     if (c->has_withheld_by && strcmp(by, c->withheld_by) != 0) {
@@ -2139,14 +2255,14 @@ static void test_known_answers(void **state)
             err = msg;
         }
         if (failures < KAT_SHOWN_MAX)
-            print_error("policy_kat.txt:%u: %s\n", lineno, err);
+            print_error("# policy_kat.txt:%u: %s\n", lineno, err);
         failures++;
     }
     /* Every agreement and constraint of the examples has vectors. */
     for (i = 0; i < sk_policy_rule_count(ex.policy); i++) {
         const sk_pol_rule *r = sk_policy_rule(ex.policy, i);
         if (!kat_names(text, r->id)) {
-            print_error("policy_kat.txt: no vector for %s %s (%s)\n",
+            print_error("# policy_kat.txt: no vector for %s %s (%s)\n",
                         r->is_constraint ? "constraint" : "agreement", r->id, "add one");
             failures++;
         }
@@ -2206,9 +2322,11 @@ int main(void)
         FIXTURE_TEST(test_rule_listing),
         FIXTURE_TEST(test_rescind),
         cmocka_unit_test(test_compile_errors),
+        cmocka_unit_test(test_compile_limits),
         FIXTURE_TEST(test_document_order),
         cmocka_unit_test(test_role_blocks_add_up),
         cmocka_unit_test(test_constraint_deny_reports_all_withheld),
+        FIXTURE_TEST(test_every_field_means_the_defined_fields),
         cmocka_unit_test(test_properties),
         cmocka_unit_test(test_differential),
         cmocka_unit_test(test_examples_parse),
