@@ -66,6 +66,13 @@ void sk_blind_index(const sk_keyring *keyring, const char *domain, sk_str normal
 /* Unkeyed BLAKE2b of data into out (16..64 bytes): for deriving stable ids. */
 void sk_hash(sk_str data, unsigned char *out, size_t out_len);
 
+#define SK_SHA256_BYTES 32
+
+/* SHA-256 of the concatenation of up to three parts (NULL/0 parts are
+ * skipped): enough for RFC 9162 leaf and node hashes without copying. */
+void sk_sha256(const void *a, size_t a_len, const void *b, size_t b_len, const void *c,
+               size_t c_len, unsigned char out[SK_SHA256_BYTES]);
+
 /* Fills buf with random bytes. */
 void sk_random_bytes(void *buf, size_t len);
 

@@ -52,6 +52,21 @@ void sk_hash(sk_str data, unsigned char *out, size_t out_len)
     crypto_generichash(out, out_len, (const unsigned char *)data.ptr, data.len, NULL, 0);
 }
 
+void sk_sha256(const void *a, size_t a_len, const void *b, size_t b_len, const void *c,
+               size_t c_len, unsigned char out[SK_SHA256_BYTES])
+{
+    crypto_hash_sha256_state st;
+
+    crypto_hash_sha256_init(&st);
+    if (a_len > 0)
+        crypto_hash_sha256_update(&st, a, a_len);
+    if (b_len > 0)
+        crypto_hash_sha256_update(&st, b, b_len);
+    if (c_len > 0)
+        crypto_hash_sha256_update(&st, c, c_len);
+    crypto_hash_sha256_final(&st, out);
+}
+
 void sk_wipe(void *buf, size_t len)
 {
     sodium_memzero(buf, len);
