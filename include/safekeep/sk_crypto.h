@@ -66,7 +66,21 @@ void sk_blind_index(const sk_keyring *keyring, const char *domain, sk_str normal
 /* Unkeyed BLAKE2b of data into out (16..64 bytes): for deriving stable ids. */
 void sk_hash(sk_str data, unsigned char *out, size_t out_len);
 
-#define SK_SHA256_BYTES 32
+#define SK_SHA256_BYTES      32
+#define SK_SIGN_BYTES        64
+#define SK_SIGN_PUBLIC_BYTES 32
+
+/* Ed25519 signature with the keyring's signing key (derived from the master
+ * key, so init creates it with the database key). Thread-safe. */
+void sk_sign(const sk_keyring *keyring, const void *msg, size_t len,
+             unsigned char sig[SK_SIGN_BYTES]);
+
+/* The signing key's public half. */
+void sk_sign_public_key(const sk_keyring *keyring, unsigned char out[SK_SIGN_PUBLIC_BYTES]);
+
+/* 1 when sig is a valid Ed25519 signature of msg under public_key. */
+int sk_sign_verify(const unsigned char public_key[SK_SIGN_PUBLIC_BYTES], const void *msg,
+                   size_t len, const unsigned char sig[SK_SIGN_BYTES]);
 
 /* SHA-256 of the concatenation of up to three parts (NULL/0 parts are
  * skipped): enough for RFC 9162 leaf and node hashes without copying. */

@@ -20,6 +20,7 @@ int sk_cli_rebuild(int argc, char **argv);
 int sk_cli_stats(int argc, char **argv);
 int sk_cli_agreement(int argc, char **argv);
 int sk_cli_policy(int argc, char **argv);
+int sk_cli_audit(int argc, char **argv);
 
 #include <stdio.h>
 
@@ -73,6 +74,20 @@ void sk_cli_print_json_string(FILE *out, const char *s);
 struct sk_policy;
 int sk_cli_load_policy(const char *db, sk_store **store, sk_keyring **keyring,
                        struct sk_policy **policy);
+
+/* The audit log of a database: $SAFEKEEP_AUDIT_LOG, else "<db>.audit". */
+const char *sk_cli_audit_path(const char *db, char *buf, size_t buf_len);
+
+/* How many audit records the database knows were acknowledged (0 if none):
+ * a log shorter than that was truncated. */
+uint64_t sk_cli_audit_expected_size(sk_store *store);
+
+/* Appends rec to the database's audit log and waits until it is durable,
+ * then records the new size in the database. Prints any error. Returns an
+ * exit code: callers disclose nothing unless it is SK_EXIT_OK. */
+struct sk_audit_record;
+int sk_cli_audit_append(const char *db, sk_store *store, sk_keyring *keyring,
+                        const struct sk_audit_record *rec);
 
 /* Prints a usage error and returns SK_EXIT_USAGE. */
 int sk_cli_usage_error(const char *cmd, const char *msg);

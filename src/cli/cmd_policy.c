@@ -10,6 +10,8 @@
 #include <getopt.h>
 
 #include "cli.h"
+#include "safekeep/sk_audit.h"
+#include "safekeep/sk_id.h"
 #include "safekeep/sk_ingest.h"
 #include "safekeep/sk_policy_store.h"
 #include "safekeep/sk_time.h"
@@ -198,11 +200,14 @@ static int load_subject(sk_store *store, const check_opts *o, const sk_policy *p
     return code;
 }
 
+static const char *const rule_kinds[] = {"default", "constraint", "role", "agreement",
+                                         "break_glass"};
+
 static void print_json(const sk_policy *policy, const sk_request *req, const sk_decision *d,
                        const char *reason)
 {
     printf("{\"decision\":\"%s\",\"rule\":{\"kind\":\"%s\"", d->permit ? "permit" : "deny",
-           (const char *[]){"default", "constraint", "role", "agreement", "break_glass"}[d->kind]);
+           rule_kinds[d->kind]);
     if (d->rule != NULL)
         printf(",\"id\":\"%s\",\"version\":%u", d->rule->id, d->rule->version);
     printf("},\"record_agency\":\"%s\",\"fields\":[",
@@ -241,6 +246,36 @@ static void print_text(const sk_decision *d, const char *reason)
     printf("reason:     %s\n", reason);
 }
 
+/* The decision's audit record: who asked, for what, what was decided. */
+static int audit(const check_opts *o, sk_store *store, sk_keyring *keyring, const sk_request *req,
+                 const sk_decision *d, const char *reason)
+{
+    unsigned char rnd[16];
+    char request_id[SK_UUID_LEN + 1];
+    sk_audit_record rec;
+
+    sk_random_bytes(rnd, sizeof(rnd));
+    sk_uuid_format(rnd, 4, request_id);
+    memset(&rec, 0, sizeof(rec));
+    rec.request_id = sk_str_c(request_id);
+    rec.agency = sk_str_c(o->agency);
+    rec.user = SK_STR("cli");
+    rec.role = sk_str_c(o->role);
+    rec.purpose = sk_str_c(sk_purpose_names[req->purpose]);
+    rec.action = sk_str_c(sk_action_names[req->action]);
+    rec.entity = sk_str_c(sk_entity_names[req->entity]);
+    rec.subjects[0] = sk_str_c(o->subject);
+    rec.subject_count = 1;
+    rec.fields = d->fields;
+    rec.decision = d->permit ? SK_STR("permit") : SK_STR("deny");
+    rec.rule_kind = sk_str_c(rule_kinds[d->kind]);
+    rec.rule_id = d->rule ? sk_str_c(d->rule->id) : SK_STR("");
+    rec.rule_version = d->rule ? d->rule->version : 0;
+    rec.reason = sk_str_c(reason);
+    rec.break_glass = d->kind == SK_RULE_BREAK_GLASS;
+    return sk_cli_audit_append(sk_cli_db_path(o->db), store, keyring, &rec);
+}
+
 static int check(const check_opts *o)
 {
     char reason[1024];
@@ -260,6 +295,9 @@ static int check(const check_opts *o)
     if (code == SK_EXIT_OK) {
         sk_policy_decide(policy, &req, &d);
         sk_decision_reason(policy, &req, &d, reason, sizeof(reason));
+        code = audit(o, store, keyring, &req, &d, reason);
+    }
+    if (code == SK_EXIT_OK) {
         if (o->json)
             print_json(policy, &req, &d, reason);
         else

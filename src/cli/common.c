@@ -9,6 +9,7 @@
 
 #include <getopt.h>
 
+#include "safekeep/sk_audit.h"
 #include "safekeep/sk_buf.h"
 #include "safekeep/sk_policy_store.h"
 
@@ -182,4 +183,60 @@ void sk_cli_print_json_string(FILE *out, const char *s)
     else
         fputs("\"\"", out);
     sk_buf_fini(&buf);
+}
+
+const char *sk_cli_audit_path(const char *db, char *buf, size_t buf_len)
+{
+    const char *env = getenv("SAFEKEEP_AUDIT_LOG");
+
+    if (env != NULL && env[0] != '\0')
+        return env;
+    snprintf(buf, buf_len, "%s.audit", db);
+    return buf;
+}
+
+uint64_t sk_cli_audit_expected_size(sk_store *store)
+{
+    unsigned char buf[32];
+    size_t len = 0;
+    char *end;
+    uint64_t n;
+
+    if (sk_store_meta_get(store, "audit_size", buf, sizeof(buf), &len, NULL) != SK_OK)
+        return 0;
+    n = strtoull((const char *)buf, &end, 10);
+    return end == (const char *)buf ? 0 : n;
+}
+
+int sk_cli_audit_append(const char *db, sk_store *store, sk_keyring *keyring,
+                        const struct sk_audit_record *rec)
+{
+    char path[4096], size[32];
+    sk_audit *log = NULL;
+    uint64_t seq = 0;
+    sk_diag diag;
+    sk_err rc;
+
+    sk_diag_clear(&diag);
+    rc = sk_audit_open(sk_cli_audit_path(db, path, sizeof(path)), keyring, &log, &diag);
+    if (rc == SK_OK)
+        rc = sk_audit_append(log, rec, &seq);
+    sk_audit_close(log);
+    if (rc == SK_OK) {
+        /* Remember how far the log reached, so that truncation shows. */
+        snprintf(size, sizeof(size), "%llu", (unsigned long long)seq + 1);
+        rc = sk_store_begin(store, &diag);
+        if (rc == SK_OK)
+            rc = sk_store_meta_put(store, "audit_size", size, strlen(size), &diag);
+        if (rc == SK_OK)
+            rc = sk_store_commit(store, &diag);
+        else
+            sk_store_rollback(store);
+    }
+    if (rc != SK_OK) {
+        sk_cli_error("audit", rc, &diag);
+        fprintf(stderr, "safekeep: the decision could not be recorded; nothing is disclosed\n");
+        return SK_EXIT_FAIL;
+    }
+    return SK_EXIT_OK;
 }

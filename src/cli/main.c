@@ -25,6 +25,7 @@ static const command commands[] = {
     {"rebuild", sk_cli_rebuild, "recompute every projection from the ledger"},
     {"agreement", sk_cli_agreement, "add, list, show and rescind agreements and constraints"},
     {"policy", sk_cli_policy, "check what a request would be told (policy check)"},
+    {"audit", sk_cli_audit, "verify the audit log, who accessed a person, oversight reports"},
     {"generate", sk_cli_generate, "write a synthetic population (events, spreadsheet, truth)"},
 };
 

@@ -23,11 +23,13 @@
 #include "sk_int.h"
 
 #define KDF_CONTEXT "safekeep"
-enum { SUBKEY_SEAL = 1, SUBKEY_BLIND = 2 };
+enum { SUBKEY_SEAL = 1, SUBKEY_BLIND = 2, SUBKEY_SIGN = 3 };
 
 struct sk_keyring {
     unsigned char seal_key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
     unsigned char blind_key[crypto_generichash_KEYBYTES];
+    unsigned char sign_sk[crypto_sign_SECRETKEYBYTES];
+    unsigned char sign_pk[crypto_sign_PUBLICKEYBYTES];
     unsigned char nonce_prefix[16];
     _Atomic uint64_t nonce_counter;
 };
@@ -65,6 +67,25 @@ void sk_sha256(const void *a, size_t a_len, const void *b, size_t b_len, const v
     if (c_len > 0)
         crypto_hash_sha256_update(&st, c, c_len);
     crypto_hash_sha256_final(&st, out);
+}
+
+void sk_sign(const sk_keyring *keyring, const void *msg, size_t len,
+             unsigned char sig[SK_SIGN_BYTES])
+{
+    SK_ASSERT(keyring != NULL);
+    crypto_sign_detached(sig, NULL, msg, len, keyring->sign_sk);
+}
+
+void sk_sign_public_key(const sk_keyring *keyring, unsigned char out[SK_SIGN_PUBLIC_BYTES])
+{
+    SK_ASSERT(keyring != NULL);
+    memcpy(out, keyring->sign_pk, SK_SIGN_PUBLIC_BYTES);
+}
+
+int sk_sign_verify(const unsigned char public_key[SK_SIGN_PUBLIC_BYTES], const void *msg,
+                   size_t len, const unsigned char sig[SK_SIGN_BYTES])
+{
+    return crypto_sign_verify_detached(sig, msg, len, public_key) == 0;
 }
 
 void sk_wipe(void *buf, size_t len)
@@ -137,8 +158,25 @@ out:
     return rc;
 }
 
+static_assert(SK_SIGN_BYTES == crypto_sign_BYTES, "Ed25519 signature size");
+static_assert(SK_SIGN_PUBLIC_BYTES == crypto_sign_PUBLICKEYBYTES, "Ed25519 key size");
+
+static sk_err derive_signing(sk_keyring *k, const unsigned char master[SK_KEY_BYTES])
+{
+    unsigned char seed[crypto_sign_SEEDBYTES];
+    sk_err rc = SK_OK;
+
+    if (crypto_kdf_derive_from_key(seed, sizeof(seed), SUBKEY_SIGN, KDF_CONTEXT, master) != 0 ||
+        crypto_sign_seed_keypair(k->sign_pk, k->sign_sk, seed) != 0)
+        rc = SK_ERR_CRYPTO;
+    sodium_memzero(seed, sizeof(seed));
+    return rc;
+}
+
 static sk_err derive(sk_keyring *k, const unsigned char master[SK_KEY_BYTES])
 {
+    if (derive_signing(k, master) != SK_OK)
+        return SK_ERR_CRYPTO;
     if (crypto_kdf_derive_from_key(k->seal_key, sizeof(k->seal_key), SUBKEY_SEAL, KDF_CONTEXT,
                                    master) != 0 ||
         crypto_kdf_derive_from_key(k->blind_key, sizeof(k->blind_key), SUBKEY_BLIND, KDF_CONTEXT,

@@ -31,29 +31,19 @@
  * Policy files hold no personal data, so messages quote the offending token,
  * cut at QUOTE_BYTES_MAX bytes on a character boundary. On any error *out is
  * zeroed; what was allocated stays in the arena until the caller resets it.
+ *
+ * Files. This file holds the text helpers, the diagnostics, the conversion
+ * of single values, the line-by-line second pass and the entry point;
+ * parse_block.c turns a complete block into the document, and parse_int.h
+ * holds what the two share.
  */
-#include "safekeep/sk_policy.h"
+#include "parse_int.h"
 
 #include <stdarg.h>
 
 #include "safekeep/sk_time.h"
 
 #include "sk_int.h"
-
-#define POLICY_BYTES_MAX ((size_t)1 << 20) /* one file */
-#define VALUE_BYTES_MAX  4096              /* one property, continuations joined */
-#define NUMBER_MAX       1000000u          /* version and retention_days */
-#define QUOTE_BYTES_MAX  32                /* offending tokens quoted in messages */
-#define KEY_QUOTE_MAX    20                /* unknown keys named in diag->field */
-
-typedef enum block_kind {
-    BLOCK_NONE = 0,
-    BLOCK_AGENCY,
-    BLOCK_ROLE,
-    BLOCK_AGREEMENT,
-    BLOCK_CONSTRAINT,
-    BLOCK__COUNT
-} block_kind;
 
 /* Indexed by block_kind - 1. */
 static const char *const block_names[] = {"agency", "role", "agreement", "constraint", NULL};
@@ -63,31 +53,6 @@ static const char *const block_names[] = {"agency", "role", "agreement", "constr
 #define B_AGREEMENT  (1u << BLOCK_AGREEMENT)
 #define B_CONSTRAINT (1u << BLOCK_CONSTRAINT)
 #define B_RULE       (B_AGREEMENT | B_CONSTRAINT)
-
-/* Every key of every block kind; a block's values are indexed by these. */
-typedef enum key {
-    KEY_KIND = 0,
-    KEY_NAME,
-    KEY_AGENCY,
-    KEY_KINDS,
-    KEY_VERSION,
-    KEY_TITLE,
-    KEY_CITATION,
-    KEY_PROVIDER,
-    KEY_RECIPIENTS,
-    KEY_ACTIONS,
-    KEY_PURPOSES,
-    KEY_ENTITIES,
-    KEY_FIELDS,
-    KEY_WHEN,
-    KEY_UNLESS,
-    KEY_OBLIGATIONS,
-    KEY_RETENTION_DAYS,
-    KEY_EFFECTIVE,
-    KEY_EXPIRES,
-    KEY_REASON,
-    KEY__COUNT
-} key_index;
 
 typedef struct key_def {
     const char *name;
@@ -121,41 +86,16 @@ static const key_def key_defs[KEY__COUNT] = {
     [KEY_REASON] = {"reason", B_RULE, B_CONSTRAINT, 1, "a readable reason"},
 };
 
-/* A vocabulary as list items name it; skip masks entries files may not use. */
-typedef struct vocab {
-    const char *const *names;
-    const char *noun;
-    uint64_t skip;
-} vocab;
-
-static const vocab vocab_purpose = {sk_purpose_names, "purpose", 0};
-static const vocab vocab_action = {sk_action_names, "action", 0};
-static const vocab vocab_entity = {sk_entity_names, "entity", 0};
-static const vocab vocab_field = {sk_policy_field_names, "field", 0};
-static const vocab vocab_kind = {sk_agency_kind_names, "agency kind", 0};
+/* The vocabularies list items name; all but vocab_attr are used by
+ * parse_block.c too. */
+const vocab sk_pp_vocab_purpose = {sk_purpose_names, "purpose", 0};
+const vocab sk_pp_vocab_action = {sk_action_names, "action", 0};
+const vocab sk_pp_vocab_entity = {sk_entity_names, "entity", 0};
+const vocab sk_pp_vocab_field = {sk_policy_field_names, "field", 0};
+const vocab sk_pp_vocab_kind = {sk_agency_kind_names, "agency kind", 0};
 static const vocab vocab_attr = {sk_attr_names, "condition", 0};
 /* "review" is set by break-glass decisions, never by a file. */
-static const vocab vocab_obligation = {sk_obligation_names, "obligation", SK_OBL_REVIEW};
-
-typedef struct value {
-    unsigned line; /* where the key appeared; 0 when absent */
-    size_t len;    /* joined length, counted past what fits so it can be reported */
-    char text[VALUE_BYTES_MAX];
-} value;
-
-typedef struct parser {
-    const char *name;
-    sk_diag *diag;
-    sk_policy_doc doc;
-    size_t agency_cap;
-    size_t role_cap;
-    size_t rule_cap;
-    block_kind kind; /* the open block; BLOCK_NONE before the first header */
-    sk_str id;       /* its id, inside the text */
-    unsigned header_line;
-    int last_key;  /* the key a continuation line extends; -1 for none */
-    value *values; /* KEY__COUNT of them, on the heap */
-} parser;
+const vocab sk_pp_vocab_obligation = {sk_obligation_names, "obligation", SK_OBL_REVIEW};
 
 /* ---- Text helpers ---- */
 
@@ -164,7 +104,7 @@ static int is_blank(char c)
     return c == ' ' || c == '\t';
 }
 
-static sk_str trim(sk_str s)
+sk_str sk_pp_trim(sk_str s)
 {
     while (s.len > 0 && is_blank(s.ptr[0])) {
         s.ptr++;
@@ -182,7 +122,7 @@ static int is_id_char(char c)
 }
 
 /* [A-Za-z0-9._-]{1,63}: fits the id arrays of sk_policy.h with its NUL. */
-static int valid_id(sk_str s)
+int sk_pp_valid_id(sk_str s)
 {
     int ok = s.len >= 1 && s.len < SK_POLICY_ID_MAX;
     size_t i;
@@ -194,10 +134,10 @@ static int valid_id(sk_str s)
 
 static int valid_id_or_star(sk_str s)
 {
-    return sk_str_eqc(s, "*") || valid_id(s);
+    return sk_str_eqc(s, "*") || sk_pp_valid_id(s);
 }
 
-static void copy_str(char *dst, size_t cap, sk_str s)
+void sk_pp_copy_str(char *dst, size_t cap, sk_str s)
 {
     SK_ASSERT(s.len < cap);
     if (s.len > 0)
@@ -206,8 +146,8 @@ static void copy_str(char *dst, size_t cap, sk_str s)
 }
 
 /* Bytes of s quoted in a message: at most QUOTE_BYTES_MAX, never half a
- * UTF-8 character. Used with "%.*s%s" and quote_more. */
-static int quote_len(sk_str s)
+ * UTF-8 character. Used with "%.*s%s" and sk_pp_quote_more. */
+int sk_pp_quote_len(sk_str s)
 {
     size_t n = s.len;
 
@@ -219,14 +159,12 @@ static int quote_len(sk_str s)
     return (int)n;
 }
 
-static const char *quote_more(sk_str s)
+const char *sk_pp_quote_more(sk_str s)
 {
     return s.len > QUOTE_BYTES_MAX ? "..." : "";
 }
 
-#define QUOTE(s) quote_len(s), (s).ptr, quote_more(s)
-
-static uint64_t all_bits(size_t count)
+uint64_t sk_pp_all_bits(size_t count)
 {
     SK_ASSERT(count <= 64);
     return count == 64 ? UINT64_MAX : ((uint64_t)1 << count) - 1;
@@ -299,7 +237,7 @@ static block_kind header_kind(sk_str line, sk_str *word, sk_str *id)
     while (i < line.len && !is_blank(line.ptr[i]))
         i++;
     *word = (sk_str){line.ptr, i};
-    *id = trim((sk_str){line.ptr + i, line.len - i});
+    *id = sk_pp_trim((sk_str){line.ptr + i, line.len - i});
     index = sk_policy_lookup(block_names, *word);
     return index < 0 ? BLOCK_NONE : (block_kind)(index + 1);
 }
@@ -362,9 +300,7 @@ static sk_err fail(parser *p, sk_err rc, unsigned line, const char *field, const
 }
 
 /* An error in the open block, at a key when key is not empty. */
-static sk_err fail_key(parser *p, sk_err rc, unsigned line, sk_str key, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-static sk_err fail_key(parser *p, sk_err rc, unsigned line, sk_str key, const char *fmt, ...)
+sk_err sk_pp_fail_key(parser *p, sk_err rc, unsigned line, sk_str key, const char *fmt, ...)
 {
     va_list ap;
 
@@ -375,9 +311,7 @@ static sk_err fail_key(parser *p, sk_err rc, unsigned line, sk_str key, const ch
 }
 
 /* An invalid value of key k of the open block, reported at the key's line. */
-static sk_err fail_value(parser *p, int k, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static sk_err fail_value(parser *p, int k, const char *fmt, ...)
+sk_err sk_pp_fail_value(parser *p, int k, const char *fmt, ...)
 {
     va_list ap;
     sk_err rc;
@@ -388,7 +322,7 @@ static sk_err fail_value(parser *p, int k, const char *fmt, ...)
     return rc;
 }
 
-static sk_str key_name(int k)
+sk_str sk_pp_key_name(int k)
 {
     return sk_str_c(key_defs[k].name);
 }
@@ -412,19 +346,20 @@ static const char *join_names(const char *const *table, uint64_t skip, char *buf
     return buf;
 }
 
-static sk_err unknown_item(parser *p, int k, const vocab *v, sk_str item)
+sk_err sk_pp_unknown_item(parser *p, int k, const vocab *v, sk_str item)
 {
     char names[SK_DIAG_MSG_MAX];
     sk_err rc;
 
     if (v->names == sk_policy_field_names) /* too many to list */
-        rc = fail_value(p, k,
-                        "unknown field \"%.*s%s\" (expected one of the field names listed in the "
-                        "policy format, e.g. given_name, dob, a_number)",
-                        QUOTE(item));
+        rc = sk_pp_fail_value(
+            p, k,
+            "unknown field \"%.*s%s\" (expected one of the field names listed in the "
+            "policy format, e.g. given_name, dob, a_number)",
+            QUOTE(item));
     else
-        rc = fail_value(p, k, "unknown %s \"%.*s%s\" (expected one of: %s)", v->noun, QUOTE(item),
-                        join_names(v->names, v->skip, names, sizeof(names)));
+        rc = sk_pp_fail_value(p, k, "unknown %s \"%.*s%s\" (expected one of: %s)", v->noun,
+                              QUOTE(item), join_names(v->names, v->skip, names, sizeof(names)));
     return rc;
 }
 
@@ -441,7 +376,7 @@ static void append_value(value *v, sk_str s)
     v->len += s.len;
 }
 
-static sk_str value_str(const parser *p, int k)
+sk_str sk_pp_value_str(const parser *p, int k)
 {
     const value *v = &p->values[k];
 
@@ -451,7 +386,7 @@ static sk_str value_str(const parser *p, int k)
 }
 
 /* The key of the block with the smallest line after `after`, or -1. */
-static int next_key(const parser *p, unsigned after)
+int sk_pp_next_key(const parser *p, unsigned after)
 {
     int found = -1;
     int k;
@@ -464,7 +399,7 @@ static int next_key(const parser *p, unsigned after)
 }
 
 /* Required keys, then empty and overlong values, in the order of lines. */
-static sk_err check_values(parser *p)
+sk_err sk_pp_check_values(parser *p)
 {
     sk_err rc = SK_OK;
     unsigned bit = 1u << p->kind;
@@ -473,30 +408,26 @@ static sk_err check_values(parser *p)
 
     for (k = 0; rc == SK_OK && k < KEY__COUNT; k++) {
         if ((key_defs[k].required & bit) && p->values[k].line == 0)
-            rc = fail_key(p, SK_ERR_INVALID, p->header_line, key_name(k),
-                          "missing required key \"%s\" (expected %s)", key_defs[k].name,
-                          key_defs[k].expect);
+            rc = sk_pp_fail_key(p, SK_ERR_INVALID, p->header_line, sk_pp_key_name(k),
+                                "missing required key \"%s\" (expected %s)", key_defs[k].name,
+                                key_defs[k].expect);
     }
-    for (k = next_key(p, 0); rc == SK_OK && k >= 0; k = next_key(p, p->values[k].line)) {
+    for (k = sk_pp_next_key(p, 0); rc == SK_OK && k >= 0;
+         k = sk_pp_next_key(p, p->values[k].line)) {
         max = key_defs[k].is_text ? SK_POLICY_TEXT_MAX - 1 : VALUE_BYTES_MAX - 1;
         if (p->values[k].len == 0)
-            rc = fail_value(p, k, "empty value (expected %s)", key_defs[k].expect);
+            rc = sk_pp_fail_value(p, k, "empty value (expected %s)", key_defs[k].expect);
         else if (p->values[k].len > max)
-            rc = fail_key(p, SK_ERR_TOO_LARGE, p->values[k].line, key_name(k),
-                          "value too long: %zu bytes after joining continuation lines (at most "
-                          "%zu)",
-                          p->values[k].len, max);
+            rc = sk_pp_fail_key(
+                p, SK_ERR_TOO_LARGE, p->values[k].line, sk_pp_key_name(k),
+                "value too long: %zu bytes after joining continuation lines (at most "
+                "%zu)",
+                p->values[k].len, max);
     }
     return rc;
 }
 
-/* Iterates over comma-separated items, trimmed. */
-typedef struct list_iter {
-    sk_str rest;
-    int done;
-} list_iter;
-
-static int list_next(list_iter *it, sk_str *item)
+int sk_pp_list_next(list_iter *it, sk_str *item)
 {
     int more = !it->done;
     const char *comma;
@@ -505,7 +436,7 @@ static int list_next(list_iter *it, sk_str *item)
     if (more) {
         comma = memchr(it->rest.ptr, ',', it->rest.len);
         n = comma != NULL ? (size_t)(comma - it->rest.ptr) : it->rest.len;
-        *item = trim((sk_str){it->rest.ptr, n});
+        *item = sk_pp_trim((sk_str){it->rest.ptr, n});
         it->done = comma == NULL;
         it->rest.ptr += comma != NULL ? n + 1 : n;
         it->rest.len -= comma != NULL ? n + 1 : n;
@@ -515,23 +446,23 @@ static int list_next(list_iter *it, sk_str *item)
 
 /* Errors shared by lists: empty items and, where star_ok, a "*" among other
  * items ("*" alone was taken care of by the caller). */
-static sk_err check_item(parser *p, int k, sk_str item, int star_ok)
+sk_err sk_pp_check_item(parser *p, int k, sk_str item, int star_ok)
 {
     sk_err rc = SK_OK;
 
     if (item.len == 0)
-        rc = fail_value(p, k, "empty item in the list (expected %s separated by commas)",
-                        key_defs[k].expect);
+        rc = sk_pp_fail_value(p, k, "empty item in the list (expected %s separated by commas)",
+                              key_defs[k].expect);
     else if (star_ok && sk_str_eqc(item, "*"))
-        rc = fail_value(p, k, "\"*\" must be the only item of the list");
+        rc = sk_pp_fail_value(p, k, "\"*\" must be the only item of the list");
     return rc;
 }
 
 /* A list over a vocabulary; "*" alone gives star. */
-static sk_err parse_mask(parser *p, int k, const vocab *v, uint64_t star, uint64_t *out)
+sk_err sk_pp_parse_mask(parser *p, int k, const vocab *v, uint64_t star, uint64_t *out)
 {
     sk_err rc = SK_OK;
-    list_iter it = {value_str(p, k), 0};
+    list_iter it = {sk_pp_value_str(p, k), 0};
     sk_str item;
     uint64_t mask = 0;
     int index;
@@ -539,13 +470,13 @@ static sk_err parse_mask(parser *p, int k, const vocab *v, uint64_t star, uint64
     if (sk_str_eqc(it.rest, "*")) {
         mask = star;
     } else {
-        while (rc == SK_OK && list_next(&it, &item)) {
-            rc = check_item(p, k, item, 1);
+        while (rc == SK_OK && sk_pp_list_next(&it, &item)) {
+            rc = sk_pp_check_item(p, k, item, 1);
             if (rc != SK_OK)
                 break;
             index = sk_policy_lookup(v->names, item);
             if (index < 0 || index >= 64 || (v->skip & ((uint64_t)1 << index)))
-                rc = unknown_item(p, k, v, item);
+                rc = sk_pp_unknown_item(p, k, v, item);
             else
                 mask |= (uint64_t)1 << index;
         }
@@ -554,10 +485,10 @@ static sk_err parse_mask(parser *p, int k, const vocab *v, uint64_t star, uint64
     return rc;
 }
 
-static sk_err parse_mask32(parser *p, int k, const vocab *v, size_t count, uint32_t *out)
+sk_err sk_pp_parse_mask32(parser *p, int k, const vocab *v, size_t count, uint32_t *out)
 {
     uint64_t mask = 0;
-    sk_err rc = parse_mask(p, k, v, all_bits(count), &mask);
+    sk_err rc = sk_pp_parse_mask(p, k, v, sk_pp_all_bits(count), &mask);
 
     SK_ASSERT(mask <= UINT32_MAX);
     *out = (uint32_t)mask;
@@ -565,26 +496,27 @@ static sk_err parse_mask32(parser *p, int k, const vocab *v, size_t count, uint3
 }
 
 /* `when` (negation allowed) or `unless` (not): attribute names, "not X". */
-static sk_err parse_conditions(parser *p, int k, uint32_t *set, uint32_t *clear)
+sk_err sk_pp_parse_conditions(parser *p, int k, uint32_t *set, uint32_t *clear)
 {
     sk_err rc = SK_OK;
-    list_iter it = {value_str(p, k), 0};
+    list_iter it = {sk_pp_value_str(p, k), 0};
     sk_str item;
     int negated, index;
 
     SK_ASSERT(set != NULL);
-    while (rc == SK_OK && list_next(&it, &item)) {
-        rc = check_item(p, k, item, 0);
+    while (rc == SK_OK && sk_pp_list_next(&it, &item)) {
+        rc = sk_pp_check_item(p, k, item, 0);
         if (rc != SK_OK)
             break;
         negated = item.len > 4 && memcmp(item.ptr, "not", 3) == 0 && is_blank(item.ptr[3]);
         if (negated)
-            item = trim((sk_str){item.ptr + 3, item.len - 3});
+            item = sk_pp_trim((sk_str){item.ptr + 3, item.len - 3});
         index = sk_policy_lookup(sk_attr_names, item);
         if (index < 0)
-            rc = unknown_item(p, k, &vocab_attr, item);
+            rc = sk_pp_unknown_item(p, k, &vocab_attr, item);
         else if (negated && clear == NULL)
-            rc = fail_value(p, k, "\"not\" is not allowed in unless (expected condition names)");
+            rc = sk_pp_fail_value(p, k,
+                                  "\"not\" is not allowed in unless (expected condition names)");
         else if (negated)
             *clear |= 1u << index;
         else
@@ -592,8 +524,8 @@ static sk_err parse_conditions(parser *p, int k, uint32_t *set, uint32_t *clear)
     }
     for (index = 0; rc == SK_OK && clear != NULL && index < SK_ATTR__COUNT; index++) {
         if ((*set & *clear & (1u << index)) != 0)
-            rc = fail_value(p, k, "condition \"%s\" is both required and excluded",
-                            sk_attr_names[index]);
+            rc = sk_pp_fail_value(p, k, "condition \"%s\" is both required and excluded",
+                                  sk_attr_names[index]);
     }
     return rc;
 }
@@ -614,362 +546,43 @@ static int parse_number(sk_str s, unsigned max, unsigned *out)
     return ok;
 }
 
-static sk_err parse_number_key(parser *p, int k, unsigned *out)
+sk_err sk_pp_parse_number_key(parser *p, int k, unsigned *out)
 {
     sk_err rc = SK_OK;
-    sk_str s = value_str(p, k);
+    sk_str s = sk_pp_value_str(p, k);
 
     if (!parse_number(s, NUMBER_MAX, out))
-        rc = fail_value(p, k, "bad %s \"%.*s%s\" (expected a whole number from 1 to %u)",
-                        key_defs[k].name, QUOTE(s), NUMBER_MAX);
+        rc = sk_pp_fail_value(p, k, "bad %s \"%.*s%s\" (expected a whole number from 1 to %u)",
+                              key_defs[k].name, QUOTE(s), NUMBER_MAX);
     return rc;
 }
 
-static sk_err parse_date_key(parser *p, int k, int64_t *out)
+sk_err sk_pp_parse_date_key(parser *p, int k, int64_t *out)
 {
     sk_err rc = SK_OK;
-    sk_str s = value_str(p, k);
+    sk_str s = sk_pp_value_str(p, k);
 
     if (sk_time_parse_date(s, out) != SK_OK)
-        rc = fail_value(p, k,
-                        "bad date \"%.*s%s\" (expected YYYY-MM-DD, a real date from 1900 to 2099)",
-                        QUOTE(s));
+        rc = sk_pp_fail_value(
+            p, k, "bad date \"%.*s%s\" (expected YYYY-MM-DD, a real date from 1900 to 2099)",
+            QUOTE(s));
     return rc;
 }
 
 /* An agency id, or "*" where any agency is meant. */
-static sk_err parse_agency_ref(parser *p, int k, char out[SK_POLICY_ID_MAX])
+sk_err sk_pp_parse_agency_ref(parser *p, int k, char out[SK_POLICY_ID_MAX])
 {
     sk_err rc = SK_OK;
-    sk_str s = value_str(p, k);
+    sk_str s = sk_pp_value_str(p, k);
 
     if (valid_id_or_star(s))
-        copy_str(out, SK_POLICY_ID_MAX, s);
+        sk_pp_copy_str(out, SK_POLICY_ID_MAX, s);
     else
-        rc = fail_value(p, k,
-                        "bad agency id \"%.*s%s\" (expected * or 1 to 63 characters from A-Z a-z "
-                        "0-9 . _ -)",
-                        QUOTE(s));
-    return rc;
-}
-
-/* ---- Blocks ---- */
-
-static sk_err add_recipient(parser *p, int k, sk_pol_rule *u, sk_str item)
-{
-    sk_err rc = SK_OK;
-    unsigned i;
-    int seen = 0;
-
-    for (i = 0; i < u->recipient_count && !seen; i++)
-        seen = sk_str_eqc(item, u->recipient_ids[i]);
-    if (seen) {
-        /* Naming an agency twice says nothing new. */
-    } else if (!valid_id(item)) {
-        rc = fail_value(p, k,
-                        "bad recipient \"%.*s%s\" (expected an agency id or kind:<agency kind>)",
-                        QUOTE(item));
-    } else if (u->recipient_count == SK_POLICY_AGENCIES_MAX) {
-        rc = fail_key(p, SK_ERR_TOO_LARGE, p->values[k].line, key_name(k),
-                      "too many recipients (at most %d agency ids)", SK_POLICY_AGENCIES_MAX);
-    } else {
-        copy_str(u->recipient_ids[u->recipient_count], SK_POLICY_ID_MAX, item);
-        u->recipient_count++;
-    }
-    return rc;
-}
-
-/* Agency ids go to recipient_ids (the compiler resolves them into the
- * recipients mask); kind:<kind> items set recipient_kinds. "*" (anyone) is
- * only for constraints, where it is the default anyway. */
-static sk_err parse_recipients(parser *p, int k, sk_pol_rule *u)
-{
-    sk_err rc = SK_OK;
-    list_iter it = {value_str(p, k), 0};
-    sk_str item, kind;
-    int index;
-
-    if (sk_str_eqc(it.rest, "*")) {
-        if (!u->is_constraint)
-            rc = fail_value(p, k,
-                            "an agreement names its recipients (expected agency ids or "
-                            "kind:<agency kind>, not *)");
-        it.done = 1;
-    }
-    while (rc == SK_OK && list_next(&it, &item)) {
-        rc = check_item(p, k, item, 1);
-        if (rc != SK_OK)
-            break;
-        if (item.len >= 5 && memcmp(item.ptr, "kind:", 5) == 0) {
-            kind = trim((sk_str){item.ptr + 5, item.len - 5});
-            index = sk_policy_lookup(sk_agency_kind_names, kind);
-            if (index < 0)
-                rc = unknown_item(p, k, &vocab_kind, kind);
-            else
-                u->recipient_kinds |= 1u << index;
-        } else {
-            rc = add_recipient(p, k, u, item);
-        }
-    }
-    return rc;
-}
-
-static sk_err finish_agency(parser *p)
-{
-    sk_err rc = SK_OK;
-    sk_pol_agency *a;
-    size_t i;
-    int k, index;
-
-    SK_ASSERT(p->doc.agency_count < p->agency_cap);
-    a = &p->doc.agencies[p->doc.agency_count];
-    memset(a, 0, sizeof(*a));
-    copy_str(a->id, sizeof(a->id), p->id);
-    a->line = p->header_line;
-    for (k = next_key(p, 0); rc == SK_OK && k >= 0; k = next_key(p, p->values[k].line)) {
-        if (k == KEY_KIND) {
-            index = sk_policy_lookup(sk_agency_kind_names, value_str(p, k));
-            if (index < 0)
-                rc = unknown_item(p, k, &vocab_kind, value_str(p, k));
-            else
-                a->kind = (sk_agency_kind)index;
-        } else {
-            SK_ASSERT(k == KEY_NAME);
-            copy_str(a->name, sizeof(a->name), value_str(p, k));
-        }
-    }
-    for (i = 0; rc == SK_OK && i < p->doc.agency_count; i++) {
-        if (strcmp(p->doc.agencies[i].id, a->id) == 0)
-            rc = fail_key(p, SK_ERR_INVALID, p->header_line, SK_STR_NULL,
-                          "duplicate agency id (already defined on line %u)",
-                          p->doc.agencies[i].line);
-    }
-    if (rc == SK_OK)
-        p->doc.agency_count++;
-    return rc;
-}
-
-static sk_err role_key(parser *p, int k, sk_pol_role *r)
-{
-    sk_err rc = SK_OK;
-
-    switch (k) {
-    case KEY_AGENCY:
-        rc = parse_agency_ref(p, k, r->agency);
-        break;
-    case KEY_KINDS:
-        rc = fail_value(p, k,
-                        "key \"kinds\" is not supported yet (name one agency, or use agency: * for "
-                        "every agency)");
-        break;
-    case KEY_ACTIONS:
-        rc = parse_mask32(p, k, &vocab_action, SK_ACTION__COUNT, &r->actions);
-        break;
-    case KEY_PURPOSES:
-        rc = parse_mask32(p, k, &vocab_purpose, SK_PURPOSE__COUNT, &r->purposes);
-        break;
-    case KEY_ENTITIES:
-        rc = parse_mask32(p, k, &vocab_entity, SK_ENTITY__COUNT, &r->entities);
-        break;
-    default:
-        SK_ASSERT(k == KEY_FIELDS);
-        rc = parse_mask(p, k, &vocab_field, all_bits(sk_policy_field_count()), &r->fields);
-        break;
-    }
-    return rc;
-}
-
-static sk_err finish_role(parser *p)
-{
-    sk_err rc = SK_OK;
-    sk_pol_role *r;
-    size_t i;
-    int k;
-
-    SK_ASSERT(p->doc.role_count < p->role_cap);
-    r = &p->doc.roles[p->doc.role_count];
-    memset(r, 0, sizeof(*r));
-    copy_str(r->role, sizeof(r->role), p->id);
-    r->line = p->header_line;
-    for (k = next_key(p, 0); rc == SK_OK && k >= 0; k = next_key(p, p->values[k].line))
-        rc = role_key(p, k, r);
-    for (i = 0; rc == SK_OK && i < p->doc.role_count; i++) {
-        if (strcmp(p->doc.roles[i].role, r->role) == 0 &&
-            strcmp(p->doc.roles[i].agency, r->agency) == 0)
-            rc = fail_key(p, SK_ERR_INVALID, p->header_line, SK_STR_NULL,
-                          "duplicate role for agency %s (already defined on line %u)", r->agency,
-                          p->doc.roles[i].line);
-    }
-    if (rc == SK_OK)
-        p->doc.role_count++;
-    return rc;
-}
-
-/* Keys of agreements and constraints with one value each. */
-static sk_err rule_scalar_key(parser *p, int k, sk_pol_rule *u)
-{
-    sk_err rc = SK_OK;
-
-    switch (k) {
-    case KEY_VERSION:
-        rc = parse_number_key(p, k, &u->version);
-        break;
-    case KEY_TITLE:
-        copy_str(u->title, sizeof(u->title), value_str(p, k));
-        break;
-    case KEY_CITATION:
-        copy_str(u->citation, sizeof(u->citation), value_str(p, k));
-        break;
-    case KEY_REASON:
-        copy_str(u->reason, sizeof(u->reason), value_str(p, k));
-        break;
-    case KEY_PROVIDER:
-        rc = parse_agency_ref(p, k, u->provider);
-        break;
-    case KEY_EFFECTIVE:
-        rc = parse_date_key(p, k, &u->effective);
-        break;
-    case KEY_EXPIRES:
-        rc = parse_date_key(p, k, &u->expires);
-        break;
-    default:
-        SK_ASSERT(k == KEY_RETENTION_DAYS);
-        rc = parse_number_key(p, k, &u->retention_days);
-        if (rc == SK_OK)
-            u->obligations |= SK_OBL_RETENTION_LIMIT;
-        break;
-    }
-    return rc;
-}
-
-/* Keys of agreements and constraints that hold lists. */
-static sk_err rule_list_key(parser *p, int k, sk_pol_rule *u)
-{
-    sk_err rc = SK_OK;
-    uint64_t obligations = 0;
-
-    switch (k) {
-    case KEY_RECIPIENTS:
-        rc = parse_recipients(p, k, u);
-        break;
-    case KEY_ACTIONS:
-        rc = parse_mask32(p, k, &vocab_action, SK_ACTION__COUNT, &u->actions);
-        break;
-    case KEY_PURPOSES:
-        rc = parse_mask32(p, k, &vocab_purpose, SK_PURPOSE__COUNT, &u->purposes);
-        break;
-    case KEY_ENTITIES:
-        rc = parse_mask32(p, k, &vocab_entity, SK_ENTITY__COUNT, &u->entities);
-        break;
-    case KEY_FIELDS:
-        /* In a constraint, 0 means every field: the whole request is denied. */
-        rc = parse_mask(p, k, &vocab_field,
-                        u->is_constraint ? 0 : all_bits(sk_policy_field_count()), &u->fields);
-        break;
-    case KEY_WHEN:
-        rc = parse_conditions(p, k, &u->when_set, &u->when_clear);
-        break;
-    case KEY_UNLESS:
-        rc = parse_conditions(p, k, &u->unless_set, NULL);
-        break;
-    default:
-        SK_ASSERT(k == KEY_OBLIGATIONS);
-        rc = parse_mask(p, k, &vocab_obligation,
-                        all_bits(SK_OBL_NAMES_MAX) & ~(uint64_t)SK_OBL_REVIEW, &obligations);
-        u->obligations |= (uint32_t)obligations;
-        break;
-    }
-    return rc;
-}
-
-static int is_list_key(int k)
-{
-    return k == KEY_RECIPIENTS || k == KEY_ACTIONS || k == KEY_PURPOSES || k == KEY_ENTITIES ||
-           k == KEY_FIELDS || k == KEY_WHEN || k == KEY_UNLESS || k == KEY_OBLIGATIONS;
-}
-
-static void rule_defaults(parser *p, sk_pol_rule *u)
-{
-    memset(u, 0, sizeof(*u));
-    u->is_constraint = p->kind == BLOCK_CONSTRAINT;
-    copy_str(u->id, sizeof(u->id), p->id);
-    u->line = p->header_line;
-    u->version = 1;
-    u->expires = INT64_MAX;
-    copy_str(u->provider, sizeof(u->provider), SK_STR("*"));
-    if (u->is_constraint) {
-        u->actions = (uint32_t)all_bits(SK_ACTION__COUNT);
-        u->purposes = (uint32_t)all_bits(SK_PURPOSE__COUNT);
-        u->entities = (uint32_t)all_bits(SK_ENTITY__COUNT);
-    } else {
-        u->actions = 1u << SK_ACTION_READ;
-    }
-}
-
-/* Checks across keys, once the whole rule is known. */
-static sk_err check_rule(parser *p, const sk_pol_rule *u)
-{
-    sk_err rc = SK_OK;
-    char effective[SK_DATE_LEN + 1], expires[SK_DATE_LEN + 1];
-    size_t i;
-
-    if (u->expires <= u->effective) {
-        sk_time_format_date(u->effective, effective);
-        sk_time_format_date(u->expires, expires);
-        rc = fail_value(p, KEY_EXPIRES,
-                        "expires %s is not after effective %s (expected a later date)", expires,
-                        effective);
-    } else if ((u->obligations & SK_OBL_RETENTION_LIMIT) && u->retention_days == 0) {
-        rc = fail_value(p, KEY_OBLIGATIONS,
-                        "obligation \"retention_limit\" needs retention_days (expected a whole "
-                        "number of days)");
-    }
-    for (i = 0; rc == SK_OK && i < p->doc.rule_count; i++) {
-        if (strcmp(p->doc.rules[i].id, u->id) == 0 && p->doc.rules[i].version == u->version)
-            rc = fail_key(p, SK_ERR_INVALID, p->header_line, SK_STR_NULL,
-                          "duplicate id and version %u (already defined on line %u; an "
-                          "amendment needs a higher version)",
-                          u->version, p->doc.rules[i].line);
-    }
-    return rc;
-}
-
-static sk_err finish_rule(parser *p)
-{
-    sk_err rc = SK_OK;
-    sk_pol_rule *u;
-    int k;
-
-    SK_ASSERT(p->doc.rule_count < p->rule_cap);
-    u = &p->doc.rules[p->doc.rule_count];
-    rule_defaults(p, u);
-    for (k = next_key(p, 0); rc == SK_OK && k >= 0; k = next_key(p, p->values[k].line)) {
-        if (is_list_key(k))
-            rc = rule_list_key(p, k, u);
-        else
-            rc = rule_scalar_key(p, k, u);
-    }
-    if (rc == SK_OK)
-        rc = check_rule(p, u);
-    if (rc == SK_OK)
-        p->doc.rule_count++;
-    return rc;
-}
-
-/* Converts the open block, if any, into the document. */
-static sk_err finish_block(parser *p)
-{
-    sk_err rc = SK_OK;
-
-    if (p->kind != BLOCK_NONE)
-        rc = check_values(p);
-    if (rc == SK_OK && p->kind == BLOCK_AGENCY)
-        rc = finish_agency(p);
-    else if (rc == SK_OK && p->kind == BLOCK_ROLE)
-        rc = finish_role(p);
-    else if (rc == SK_OK && p->kind != BLOCK_NONE)
-        rc = finish_rule(p);
-    p->kind = BLOCK_NONE;
+        rc = sk_pp_fail_value(
+            p, k,
+            "bad agency id \"%.*s%s\" (expected * or 1 to 63 characters from A-Z a-z "
+            "0-9 . _ -)",
+            QUOTE(s));
     return rc;
 }
 
@@ -1006,22 +619,22 @@ static sk_err check_limit(parser *p, block_kind kind, unsigned line)
     sk_err rc = SK_OK;
 
     if (kind == BLOCK_AGENCY && p->doc.agency_count == SK_POLICY_AGENCIES_MAX)
-        rc = fail_key(p, SK_ERR_TOO_LARGE, line, SK_STR_NULL,
-                      "too many agencies (at most %d per file)", SK_POLICY_AGENCIES_MAX);
+        rc = sk_pp_fail_key(p, SK_ERR_TOO_LARGE, line, SK_STR_NULL,
+                            "too many agencies (at most %d per file)", SK_POLICY_AGENCIES_MAX);
     else if (kind == BLOCK_ROLE && p->doc.role_count == SK_POLICY_RULES_MAX)
-        rc = fail_key(p, SK_ERR_TOO_LARGE, line, SK_STR_NULL,
-                      "too many roles (at most %d per file)", SK_POLICY_RULES_MAX);
+        rc = sk_pp_fail_key(p, SK_ERR_TOO_LARGE, line, SK_STR_NULL,
+                            "too many roles (at most %d per file)", SK_POLICY_RULES_MAX);
     else if (kind >= BLOCK_AGREEMENT && p->doc.rule_count == SK_POLICY_RULES_MAX)
-        rc = fail_key(p, SK_ERR_TOO_LARGE, line, SK_STR_NULL,
-                      "too many agreements and constraints (at most %d per file)",
-                      SK_POLICY_RULES_MAX);
+        rc = sk_pp_fail_key(p, SK_ERR_TOO_LARGE, line, SK_STR_NULL,
+                            "too many agreements and constraints (at most %d per file)",
+                            SK_POLICY_RULES_MAX);
     return rc;
 }
 
 /* A line at column 0: closes the open block and opens the next. */
 static sk_err header_line(parser *p, sk_str line, unsigned number)
 {
-    sk_err rc = finish_block(p);
+    sk_err rc = sk_pp_finish_block(p);
     sk_str word, id;
     block_kind kind = header_kind(line, &word, &id);
     int k;
@@ -1036,7 +649,7 @@ static sk_err header_line(parser *p, sk_str line, unsigned number)
     } else if (id.len == 0) {
         rc = fail(p, SK_ERR_INVALID, number, "header", "missing id (expected \"%s <id>\")",
                   block_names[kind - 1]);
-    } else if (!valid_id(id)) {
+    } else if (!sk_pp_valid_id(id)) {
         rc = fail(p, SK_ERR_INVALID, number, "header",
                   "bad id \"%.*s%s\" (expected 1 to 63 characters from A-Z a-z 0-9 . _ -)",
                   QUOTE(id));
@@ -1066,7 +679,7 @@ static int split_property(sk_str body, sk_str *word, sk_str *rest)
                   (i + 1 == body.len || is_blank(body.ptr[i + 1]));
     if (is_property) {
         *word = (sk_str){body.ptr, i};
-        *rest = trim((sk_str){body.ptr + i + 1, body.len - i - 1});
+        *rest = sk_pp_trim((sk_str){body.ptr + i + 1, body.len - i - 1});
     }
     return is_property;
 }
@@ -1087,17 +700,18 @@ static sk_err set_property(parser *p, sk_str word, sk_str text, unsigned number)
     }
     table[count] = NULL;
     if (found < 0)
-        rc = fail_key(p, SK_ERR_INVALID, number, word, "unknown key (expected one of: %s)",
-                      join_names(table, 0, names, sizeof(names)));
+        rc = sk_pp_fail_key(p, SK_ERR_INVALID, number, word, "unknown key (expected one of: %s)",
+                            join_names(table, 0, names, sizeof(names)));
     else if (!(key_defs[found].allowed & (1u << p->kind)))
-        rc = fail_key(p, SK_ERR_INVALID, number, word,
-                      "key not allowed in %s %s block (expected one of: %s)",
-                      p->kind == BLOCK_AGENCY || p->kind == BLOCK_AGREEMENT ? "an" : "a",
-                      block_names[p->kind - 1], join_names(table, 0, names, sizeof(names)));
+        rc = sk_pp_fail_key(p, SK_ERR_INVALID, number, word,
+                            "key not allowed in %s %s block (expected one of: %s)",
+                            p->kind == BLOCK_AGENCY || p->kind == BLOCK_AGREEMENT ? "an" : "a",
+                            block_names[p->kind - 1], join_names(table, 0, names, sizeof(names)));
     else if (p->values[found].line != 0)
-        rc = fail_key(p, SK_ERR_INVALID, number, word,
-                      "repeated key (first given on line %u; a key may appear once per block)",
-                      p->values[found].line);
+        rc =
+            sk_pp_fail_key(p, SK_ERR_INVALID, number, word,
+                           "repeated key (first given on line %u; a key may appear once per block)",
+                           p->values[found].line);
     if (rc == SK_OK) {
         p->values[found].line = number;
         append_value(&p->values[found], text);
@@ -1110,7 +724,7 @@ static sk_err set_property(parser *p, sk_str word, sk_str text, unsigned number)
 static sk_err property_line(parser *p, sk_str line, unsigned number)
 {
     sk_err rc = SK_OK;
-    sk_str body = trim(line);
+    sk_str body = sk_pp_trim(line);
     sk_str word, text;
     value *v;
 
@@ -1121,8 +735,8 @@ static sk_err property_line(parser *p, sk_str line, unsigned number)
     } else if (split_property(body, &word, &text)) {
         rc = set_property(p, word, text, number);
     } else if (p->last_key < 0) {
-        rc = fail_key(p, SK_ERR_INVALID, number, SK_STR_NULL,
-                      "continuation line before any key (expected \"key: value\")");
+        rc = sk_pp_fail_key(p, SK_ERR_INVALID, number, SK_STR_NULL,
+                            "continuation line before any key (expected \"key: value\")");
     } else {
         v = &p->values[p->last_key];
         if (v->len > 0)
@@ -1151,7 +765,7 @@ static sk_err parse_lines(parser *p, sk_str text)
             rc = header_line(p, line, number);
     }
     if (rc == SK_OK)
-        rc = finish_block(p);
+        rc = sk_pp_finish_block(p);
     return rc;
 }
 

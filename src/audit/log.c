@@ -1,0 +1,428 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * log.c: appending to the audit log with group commit.
+ *
+ * Callers render their record, queue it and sleep. One writer thread takes
+ * everything queued (up to SK_AUDIT_BATCH_MAX records), appends the records
+ * and one signed tree head to a buffer, writes it with one write and makes
+ * it durable with one fdatasync, then wakes the whole group with its
+ * sequence numbers. So the number of syncs per second bounds the number of
+ * groups, not of records: the more concurrent callers, the larger the groups.
+ * If a write or sync fails, the group is told so, and the log refuses every
+ * later append: after a failed fsync the kernel may have dropped the pages,
+ * and nothing written after that could be trusted to be on disk.
+ *
+ * On open the existing log is verified in full (verify.c); a tail after the
+ * last signed head is a commit a crash interrupted, never acknowledged, and
+ * is cut off. Any other damage refuses the open.
+ */
+#include "log_format.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "safekeep/sk_buf.h"
+#include "safekeep/sk_policy.h"
+#include "safekeep/sk_time.h"
+
+#include "sk_int.h"
+
+typedef struct pending {
+    sk_str json;
+    uint64_t seq;
+    sk_err rc;
+    int done;
+    struct pending *next;
+} pending;
+
+struct sk_audit {
+    int fd;
+    sk_keyring *keyring;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t work; /* the writer waits here */
+    pthread_cond_t done; /* callers wait here */
+    pending *head, *tail;
+    int stop, failed, started;
+    /* Writer-thread state; read under mu by sk_audit_head. */
+    log_state st;
+    sk_buf out;
+    unsigned long fail_countdown;
+    uint64_t groups, records;
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int injected(sk_audit *log)
+{
+    if (log->fail_countdown == 0)
+        return 0;
+    if (--log->fail_countdown == 0) {
+        log->fail_countdown = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* Appends one record entry to the output buffer and advances the state. */
+static sk_err add_record(sk_audit *log, sk_str json)
+{
+    unsigned char frame[LOG_FRAME_BYTES], leaf[32], chain[32];
+    sk_err rc;
+
+    sk_merkle_leaf_hash(json.ptr, json.len, leaf);
+    sk_sha256(log->st.chain, 32, leaf, 32, NULL, 0, chain);
+    frame[0] = LOG_TAG_RECORD;
+    put_u32(frame + 1, (uint32_t)json.len);
+    rc = sk_buf_append(&log->out, frame, sizeof(frame));
+    if (rc == SK_OK)
+        rc = sk_buf_append_str(&log->out, json);
+    if (rc == SK_OK)
+        rc = sk_buf_append(&log->out, chain, sizeof(chain));
+    if (rc == SK_OK) {
+        sk_merkle_frontier_append(&log->st.frontier, leaf);
+        memcpy(log->st.chain, chain, 32);
+        log->st.size++;
+    }
+    return rc;
+}
+
+static sk_err add_head(sk_audit *log, sk_audit_sth *h)
+{
+    unsigned char msg[LOG_SIGNED_BYTES], entry[LOG_FRAME_BYTES + LOG_HEAD_BYTES];
+
+    h->size = log->st.size;
+    h->timestamp_ms = now_ms();
+    sk_merkle_frontier_root(&log->st.frontier, h->root);
+    memcpy(h->chain, log->st.chain, 32);
+    sth_signed_bytes(h, msg);
+    sk_sign(log->keyring, msg, sizeof(msg), h->signature);
+    head_entry(h, entry);
+    return sk_buf_append(&log->out, entry, sizeof(entry));
+}
+
+static sk_err write_all(sk_audit *log)
+{
+    const char *p = log->out.ptr;
+    size_t left = log->out.len;
+
+    while (left > 0) {
+        ssize_t n;
+        if (injected(log))
+            return SK_ERR_IO;
+        n = write(log->fd, p, left);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return SK_ERR_IO;
+        p += n;
+        left -= (size_t)n;
+    }
+    if (injected(log) || fdatasync(log->fd) != 0)
+        return SK_ERR_IO;
+    return SK_OK;
+}
+
+/* Writes one group; runs on the writer thread without the lock. */
+static sk_err commit_group(sk_audit *log, pending *group, sk_audit_sth *h)
+{
+    pending *p;
+    sk_err rc = SK_OK;
+
+    sk_buf_reset(&log->out);
+    for (p = group; rc == SK_OK && p != NULL; p = p->next)
+        rc = add_record(log, p->json);
+    if (rc == SK_OK)
+        rc = add_head(log, h);
+    if (rc == SK_OK)
+        rc = write_all(log);
+    return rc;
+}
+
+static pending *take_group(sk_audit *log)
+{
+    pending *group = log->head, *p = group;
+    size_t n = 1;
+
+    while (p->next != NULL && n < SK_AUDIT_BATCH_MAX) {
+        p = p->next;
+        n++;
+    }
+    log->head = p->next;
+    if (log->head == NULL)
+        log->tail = NULL;
+    p->next = NULL;
+    return group;
+}
+
+static void *writer_main(void *arg)
+{
+    sk_audit *log = arg;
+    pending *group, *p;
+    sk_audit_sth h;
+    uint64_t seq;
+    sk_err rc;
+
+    pthread_mutex_lock(&log->mu);
+    for (;;) {
+        while (log->head == NULL && !log->stop)
+            pthread_cond_wait(&log->work, &log->mu);
+        if (log->head == NULL && log->stop)
+            break;
+        group = take_group(log);
+        seq = log->st.size;
+        pthread_mutex_unlock(&log->mu);
+        rc = log->failed ? SK_ERR_IO : commit_group(log, group, &h);
+        pthread_mutex_lock(&log->mu);
+        if (rc != SK_OK)
+            log->failed = 1;
+        else
+            log->st.head = h;
+        for (p = group; p != NULL; p = p->next) {
+            p->rc = rc;
+            p->seq = seq++;
+            p->done = 1;
+            log->records += rc == SK_OK;
+        }
+        log->groups += rc == SK_OK;
+        pthread_cond_broadcast(&log->done);
+    }
+    pthread_mutex_unlock(&log->mu);
+    return NULL;
+}
+
+/* Verifies what is on disk and positions the writer after the last head. */
+static sk_err recover(sk_audit *log, const char *path, sk_diag *diag)
+{
+    unsigned char pubkey[32];
+    unsigned char *map = NULL;
+    uint64_t bad = 0;
+    struct stat sb;
+    int tail_only = 0;
+    sk_err rc = SK_OK;
+
+    if (fstat(log->fd, &sb) != 0)
+        return sk_diag_set(diag, SK_ERR_IO, "audit log", "cannot stat %s", path);
+    if (sb.st_size > 0) {
+        map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, log->fd, 0);
+        if (map == MAP_FAILED)
+            return sk_diag_set(diag, SK_ERR_IO, "audit log", "cannot map %s", path);
+    }
+    sk_audit_public_key(log->keyring, pubkey);
+    rc = sk_audit_scan(map, (size_t)sb.st_size, pubkey, NULL, NULL, &log->st, &bad, &tail_only,
+                       diag);
+    if (map != NULL)
+        munmap(map, (size_t)sb.st_size);
+    if (rc != SK_OK && tail_only) {
+        /* A commit a crash interrupted: never acknowledged, so not kept. */
+        sk_diag_clear(diag);
+        rc = ftruncate(log->fd, (off_t)log->st.signed_end) == 0 && fdatasync(log->fd) == 0
+                 ? SK_OK
+                 : sk_diag_set(diag, SK_ERR_IO, "audit log", "cannot cut the unsigned tail");
+    }
+    if (rc == SK_OK && lseek(log->fd, 0, SEEK_END) < 0)
+        rc = sk_diag_set(diag, SK_ERR_IO, "audit log", "cannot seek %s", path);
+    return rc;
+}
+
+static sk_err start(sk_audit *log)
+{
+    if (pthread_mutex_init(&log->mu, NULL) != 0)
+        return SK_ERR_NOMEM;
+    if (pthread_cond_init(&log->work, NULL) != 0 || pthread_cond_init(&log->done, NULL) != 0)
+        return SK_ERR_NOMEM;
+    if (pthread_create(&log->thread, NULL, writer_main, log) != 0)
+        return SK_ERR_NOMEM;
+    log->started = 1;
+    return SK_OK;
+}
+
+sk_err sk_audit_open(const char *path, sk_keyring *keyring, sk_audit **out, sk_diag *diag)
+{
+    sk_audit *log;
+    sk_err rc;
+
+    SK_ASSERT(path != NULL && keyring != NULL && out != NULL);
+    *out = NULL;
+    log = calloc(1, sizeof(*log));
+    if (log == NULL)
+        return SK_ERR_NOMEM;
+    log->keyring = keyring;
+    sk_buf_init(&log->out, (size_t)SK_AUDIT_BATCH_MAX * (SK_AUDIT_RECORD_MAX + 64) + 4096);
+    log->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (log->fd < 0) {
+        rc = sk_diag_set(diag, SK_ERR_IO, "audit log", "cannot open %s: %s", path, strerror(errno));
+        goto out;
+    }
+    rc = recover(log, path, diag);
+    if (rc == SK_OK)
+        rc = start(log);
+out:
+    if (rc != SK_OK) {
+        sk_audit_close(log);
+        return rc;
+    }
+    *out = log;
+    return SK_OK;
+}
+
+void sk_audit_close(sk_audit *log)
+{
+    if (log == NULL)
+        return;
+    if (log->started) {
+        pthread_mutex_lock(&log->mu);
+        log->stop = 1;
+        pthread_cond_signal(&log->work);
+        pthread_mutex_unlock(&log->mu);
+        pthread_join(log->thread, NULL);
+        pthread_cond_destroy(&log->work);
+        pthread_cond_destroy(&log->done);
+        pthread_mutex_destroy(&log->mu);
+    }
+    if (log->fd >= 0)
+        close(log->fd);
+    sk_buf_fini(&log->out);
+    free(log);
+}
+
+static sk_err json_kv(sk_buf *b, const char *key, sk_str v)
+{
+    sk_err rc = sk_buf_printf(b, ",\"%s\":", key);
+    return rc == SK_OK ? sk_buf_json_str(b, v) : rc;
+}
+
+static sk_err render_lists(sk_buf *b, const sk_audit_record *r)
+{
+    size_t i;
+    int first = 1;
+    sk_err rc = sk_buf_appendc(b, ",\"subjects\":[");
+
+    for (i = 0; rc == SK_OK && i < r->subject_count; i++) {
+        rc = sk_buf_append(b, ",", i ? 1 : 0);
+        if (rc == SK_OK)
+            rc = sk_buf_json_str(b, r->subjects[i]);
+    }
+    if (rc == SK_OK)
+        rc = sk_buf_appendc(b, "],\"fields\":[");
+    for (i = 0; rc == SK_OK && sk_policy_field_names[i] != NULL; i++) {
+        if (!((r->fields >> i) & 1u))
+            continue;
+        rc = sk_buf_printf(b, "%s\"%s\"", first ? "" : ",", sk_policy_field_names[i]);
+        first = 0;
+    }
+    if (rc == SK_OK)
+        rc = sk_buf_append(b, "]", 1);
+    return rc;
+}
+
+/* One record as the log stores it: canonical JSON, no identity values. */
+static sk_err render(const sk_audit_record *r, sk_buf *b)
+{
+    char when[SK_RFC3339_LEN + 1];
+    int64_t at = r->at_ms ? r->at_ms : now_ms();
+    sk_err rc;
+
+    SK_ASSERT(r->subject_count <= SK_ARRAY_LEN(r->subjects));
+    sk_time_format_rfc3339(at / 1000, when);
+    rc = sk_buf_printf(b, "{\"time\":\"%s\",\"ms\":%lld", when, (long long)at);
+    if (rc == SK_OK)
+        rc = json_kv(b, "request_id", r->request_id);
+    if (rc == SK_OK)
+        rc = json_kv(b, "agency", r->agency);
+    if (rc == SK_OK)
+        rc = json_kv(b, "user", r->user);
+    if (rc == SK_OK)
+        rc = json_kv(b, "role", r->role);
+    if (rc == SK_OK)
+        rc = json_kv(b, "purpose", r->purpose);
+    if (rc == SK_OK)
+        rc = json_kv(b, "action", r->action);
+    if (rc == SK_OK)
+        rc = json_kv(b, "entity", r->entity);
+    if (rc == SK_OK)
+        rc = render_lists(b, r);
+    if (rc == SK_OK)
+        rc = json_kv(b, "decision", r->decision);
+    if (rc == SK_OK)
+        rc = json_kv(b, "rule_kind", r->rule_kind);
+    if (rc == SK_OK)
+        rc = json_kv(b, "rule_id", r->rule_id);
+    if (rc == SK_OK)
+        rc = sk_buf_printf(b, ",\"rule_version\":%u,\"break_glass\":%s", r->rule_version,
+                           r->break_glass ? "true" : "false");
+    if (rc == SK_OK)
+        rc = json_kv(b, "reason", r->reason);
+    if (rc == SK_OK)
+        rc = sk_buf_append(b, "}", 1);
+    return rc;
+}
+
+sk_err sk_audit_append(sk_audit *log, const sk_audit_record *rec, uint64_t *seq)
+{
+    pending me;
+    sk_buf json;
+    sk_err rc;
+
+    SK_ASSERT(log != NULL && rec != NULL);
+    sk_buf_init(&json, SK_AUDIT_RECORD_MAX);
+    rc = render(rec, &json);
+    if (rc != SK_OK) {
+        sk_buf_fini(&json);
+        return rc;
+    }
+    memset(&me, 0, sizeof(me));
+    me.json = sk_buf_str(&json);
+    pthread_mutex_lock(&log->mu);
+    if (log->failed || log->stop) {
+        rc = SK_ERR_IO;
+    } else {
+        if (log->tail != NULL)
+            log->tail->next = &me;
+        else
+            log->head = &me;
+        log->tail = &me;
+        pthread_cond_signal(&log->work);
+        while (!me.done)
+            pthread_cond_wait(&log->done, &log->mu);
+        rc = me.rc;
+    }
+    pthread_mutex_unlock(&log->mu);
+    if (rc == SK_OK && seq != NULL)
+        *seq = me.seq;
+    sk_buf_fini(&json);
+    return rc;
+}
+
+void sk_audit_head(sk_audit *log, sk_audit_sth *out)
+{
+    pthread_mutex_lock(&log->mu);
+    *out = log->st.head;
+    pthread_mutex_unlock(&log->mu);
+}
+
+void sk_audit_fail_after(sk_audit *log, unsigned long n)
+{
+    pthread_mutex_lock(&log->mu);
+    log->fail_countdown = n;
+    pthread_mutex_unlock(&log->mu);
+}
+
+void sk_audit_stats(sk_audit *log, uint64_t *groups, uint64_t *records)
+{
+    pthread_mutex_lock(&log->mu);
+    *groups = log->groups;
+    *records = log->records;
+    pthread_mutex_unlock(&log->mu);
+}
