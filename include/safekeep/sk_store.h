@@ -39,6 +39,9 @@ typedef struct sk_ledger_row {
     sk_str prov_ref;
     char prov_reliability;
     uint32_t dq_flags;
+    /* chain_i = SHA-256(chain_{i-1} || leaf_i): the tamper-evident link of
+     * this row to every row before it (sk_ledger_seal.h). */
+    unsigned char chain[32];
 } sk_ledger_row;
 
 /* Return non-zero from a callback to stop the scan early (not an error). */
@@ -175,6 +178,23 @@ SK_NODISCARD sk_err sk_store_policy_doc_put(sk_store *store, sk_str document_id,
  * caller frees it. SK_ERR_NOT_FOUND when absent. */
 SK_NODISCARD sk_err sk_store_policy_doc_get(sk_store *store, sk_str document_id, char **text,
                                             size_t *len, sk_diag *diag);
+
+/* A signed tree head over the ledger's first size rows. */
+typedef struct sk_store_head {
+    uint64_t size;
+    int64_t timestamp_ms;
+    unsigned char root[32];
+    unsigned char chain[32];
+    unsigned char signature[64];
+} sk_store_head;
+
+/* Records a signed tree head of the ledger (append-only table). */
+SK_NODISCARD sk_err sk_store_ledger_head_put(sk_store *store, const sk_store_head *head,
+                                             sk_diag *diag);
+
+/* Calls cb for every ledger head in size order; non-zero stops. */
+typedef int (*sk_head_cb)(const sk_store_head *head, void *ctx);
+SK_NODISCARD sk_err sk_store_ledger_heads(sk_store *store, sk_head_cb cb, void *ctx, sk_diag *diag);
 
 /* Test hook: the Nth write from now on fails with SK_ERR_STORE (0: never). */
 void sk_store_fail_after(sk_store *store, unsigned long n);

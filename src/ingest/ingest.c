@@ -15,6 +15,7 @@
 #include "safekeep/sk_ingest.h"
 
 #include "ingest_int.h"
+#include "safekeep/sk_ledger_seal.h"
 #include "safekeep/sk_time.h"
 
 #include "sk_int.h"
@@ -39,6 +40,7 @@ struct sk_ingest {
     int64_t now;
     int in_tx;
     sk_ingest_stats stats;
+    sk_ledger_seal seal; /* loaded at begin: the ledger's chain and tree */
 };
 
 sk_err sk_ingest_new(sk_store *store, sk_keyring *keyring, sk_ingest **out)
@@ -89,6 +91,7 @@ void sk_ingest_free(sk_ingest *ing)
     if (ing->slots != NULL)
         cache_clear(ing);
     free(ing->slots);
+    sk_ledger_seal_fini(&ing->seal);
     sk_arena_free(ing->replay_arena);
     free(ing);
 }
@@ -143,8 +146,13 @@ sk_err sk_ingest_begin(sk_ingest *ing, sk_diag *diag)
     SK_ASSERT(ing != NULL);
     SK_ASSERT(!ing->in_tx);
     rc = sk_store_begin(ing->store, diag);
-    if (rc == SK_OK)
-        ing->in_tx = 1;
+    if (rc != SK_OK)
+        return rc;
+    ing->in_tx = 1;
+    sk_ledger_seal_fini(&ing->seal);
+    rc = sk_ledger_seal_load(ing->store, &ing->seal, diag);
+    if (rc != SK_OK)
+        sk_ingest_abort(ing);
     return rc;
 }
 
@@ -155,6 +163,8 @@ sk_err sk_ingest_commit(sk_ingest *ing, sk_diag *diag)
     SK_ASSERT(ing != NULL);
     SK_ASSERT(ing->in_tx);
     rc = flush(ing, diag);
+    if (rc == SK_OK)
+        rc = sk_ledger_seal_commit(&ing->seal, ing->store, ing->keyring, diag);
     if (rc == SK_OK)
         rc = sk_store_commit(ing->store, diag);
     if (rc != SK_OK)
@@ -280,6 +290,8 @@ static sk_err append(sk_ingest *ing, sk_event *ev, sk_diag *diag)
     row.prov_ref = ev->prov.ref;
     row.prov_reliability = ev->prov.reliability;
     row.dq_flags = ev->dq_flags;
+    if (rc == SK_OK)
+        rc = sk_ledger_seal_row(&ing->seal, &row);
     if (rc == SK_OK)
         rc = sk_store_ledger_append(ing->store, &row, &seq, diag);
     return rc;

@@ -19,7 +19,7 @@
 
 #define LEDGER_COLS                                                                                \
     "seq, id, type, occurred_at, recorded_at, agency, user, subjects, payload, identity, "         \
-    "prov_source, prov_ref, prov_reliability, dq_flags"
+    "prov_source, prov_ref, prov_reliability, dq_flags, chain"
 #define CHILD_COLS                                                                                 \
     "child_id, custody, court, country, language, facility, age_years, apprehended_at, "           \
     "released_at, next_hearing_at, event_count, dq_flags"
@@ -30,10 +30,11 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_ROLLBACK] = "ROLLBACK",
     [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
     [ST_META_PUT] = "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)",
-    [ST_LEDGER_INSERT] = "INSERT INTO ledger(id, type, occurred_at, recorded_at, agency, user, "
-                         "subjects, payload, identity, prov_source, prov_ref, prov_reliability, "
-                         "dq_flags, child_id) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
-                         "?14)",
+    [ST_LEDGER_INSERT] =
+        "INSERT INTO ledger(id, type, occurred_at, recorded_at, agency, user, "
+        "subjects, payload, identity, prov_source, prov_ref, prov_reliability, "
+        "dq_flags, child_id, chain) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
+        "?13,?14,?15)",
     [ST_SUBJECT_INSERT] = "INSERT OR IGNORE INTO event_subjects(subject, occurred_at, seq) "
                           "VALUES (?1, ?2, ?3)",
     [ST_LEDGER_HAS] = "SELECT 1 FROM ledger WHERE id = ?1",
@@ -70,6 +71,10 @@ static const char *const stmt_sql[ST__COUNT] = {
                       "ORDER BY person_id",
     [ST_CHILD_GET] = "SELECT " CHILD_COLS " FROM children WHERE child_id = ?1",
     [ST_COUNT_CUSTODY] = "SELECT custody, count(*) FROM children GROUP BY custody",
+    [ST_HEAD_PUT] = "INSERT INTO ledger_heads(size, timestamp_ms, root, chain, signature) "
+                    "VALUES (?1,?2,?3,?4,?5)",
+    [ST_HEADS] = "SELECT size, timestamp_ms, root, chain, signature FROM ledger_heads "
+                 "ORDER BY size",
     [ST_POLICY_DOC_PUT] = "INSERT INTO policy_documents(document_id, name, text) VALUES (?1,?2,?3)",
     [ST_POLICY_DOC_GET] = "SELECT text FROM policy_documents WHERE document_id = ?1",
 };
@@ -80,7 +85,13 @@ static const char schema_sql[] =
     " type TEXT NOT NULL, occurred_at INTEGER NOT NULL, recorded_at INTEGER NOT NULL,"
     " agency TEXT NOT NULL, user TEXT NOT NULL, subjects TEXT NOT NULL, payload TEXT NOT NULL,"
     " identity BLOB, prov_source TEXT NOT NULL, prov_ref TEXT, prov_reliability TEXT,"
-    " dq_flags INTEGER NOT NULL DEFAULT 0, child_id TEXT NOT NULL);"
+    " dq_flags INTEGER NOT NULL DEFAULT 0, child_id TEXT NOT NULL, chain BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS ledger_heads(size INTEGER PRIMARY KEY, timestamp_ms INTEGER NOT"
+    " NULL, root BLOB NOT NULL, chain BLOB NOT NULL, signature BLOB NOT NULL);"
+    "CREATE TRIGGER IF NOT EXISTS ledger_heads_append_only_u BEFORE UPDATE ON ledger_heads"
+    " BEGIN SELECT RAISE(ABORT, 'ledger heads are append-only'); END;"
+    "CREATE TRIGGER IF NOT EXISTS ledger_heads_append_only_d BEFORE DELETE ON ledger_heads"
+    " BEGIN SELECT RAISE(ABORT, 'ledger heads are append-only'); END;"
     "CREATE INDEX IF NOT EXISTS ledger_child ON ledger(child_id, occurred_at, seq);"
     "CREATE TRIGGER IF NOT EXISTS ledger_append_only_u BEFORE UPDATE ON ledger"
     " BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;"

@@ -40,6 +40,8 @@ enum stmt_id {
     ST_CHILD_GET,
     ST_COUNT_CUSTODY,
     ST_POLICY_DOC_PUT,
+    ST_HEAD_PUT,
+    ST_HEADS,
     ST_POLICY_DOC_GET,
     ST__COUNT
 };

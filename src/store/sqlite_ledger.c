@@ -74,6 +74,7 @@ sk_err sk_store_ledger_append(sk_store *store, const sk_ledger_row *row, uint64_
     sk_sq_bind_cstr(st, 12, rel);
     sqlite3_bind_int64(st, 13, row->dq_flags);
     sk_sq_bind_str(st, 14, row->subjects[0]);
+    sqlite3_bind_blob(st, 15, row->chain, sizeof(row->chain), SQLITE_STATIC);
     rc = sk_sq_run(store, st, diag, "append event");
     if (rc == SK_ERR_CONFLICT)
         return sk_diag_set(diag, SK_ERR_CONFLICT, "id",
@@ -139,6 +140,8 @@ static void read_row(sqlite3_stmt *st, sk_ledger_row *row)
     rel = sk_sq_col_str(st, 12);
     row->prov_reliability = rel.len == 1 ? rel.ptr[0] : 0;
     row->dq_flags = (uint32_t)sqlite3_column_int64(st, 13);
+    if (sqlite3_column_bytes(st, 14) == (int)sizeof(row->chain))
+        memcpy(row->chain, sqlite3_column_blob(st, 14), sizeof(row->chain));
 }
 
 sk_err sk_store_ledger_scan(sk_store *store, sk_scan scan, sk_str child, sk_ledger_cb cb, void *ctx,
@@ -186,6 +189,60 @@ sk_err sk_store_ledger_count(sk_store *store, uint64_t *count, sk_diag *diag)
         *count = (uint64_t)sqlite3_column_int64(st, 0);
     else
         rc = sk_sq_fail(store, diag, "count ledger");
+    sk_sq_done(st);
+    return rc;
+}
+
+sk_err sk_store_ledger_head_put(sk_store *store, const sk_store_head *head, sk_diag *diag)
+{
+    sqlite3_stmt *st = NULL;
+    sk_err rc;
+
+    SK_ASSERT(store->in_tx);
+    rc = sk_sq_prep(store, ST_HEAD_PUT, &st, diag);
+    if (rc != SK_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)head->size);
+    sqlite3_bind_int64(st, 2, head->timestamp_ms);
+    sqlite3_bind_blob(st, 3, head->root, sizeof(head->root), SQLITE_STATIC);
+    sqlite3_bind_blob(st, 4, head->chain, sizeof(head->chain), SQLITE_STATIC);
+    sqlite3_bind_blob(st, 5, head->signature, sizeof(head->signature), SQLITE_STATIC);
+    return sk_sq_run(store, st, diag, "record ledger head");
+}
+
+static void read_blob(sqlite3_stmt *st, int col, unsigned char *out, size_t len)
+{
+    memset(out, 0, len);
+    if ((size_t)sqlite3_column_bytes(st, col) == len)
+        memcpy(out, sqlite3_column_blob(st, col), len);
+}
+
+sk_err sk_store_ledger_heads(sk_store *store, sk_head_cb cb, void *ctx, sk_diag *diag)
+{
+    sqlite3_stmt *st = NULL;
+    sk_store_head h;
+    sk_err rc;
+    int step;
+
+    rc = sk_sq_prep(store, ST_HEADS, &st, diag);
+    if (rc != SK_OK)
+        return rc;
+    for (;;) {
+        step = sqlite3_step(st);
+        if (step != SQLITE_ROW)
+            break;
+        h.size = (uint64_t)sqlite3_column_int64(st, 0);
+        h.timestamp_ms = sqlite3_column_int64(st, 1);
+        read_blob(st, 2, h.root, sizeof(h.root));
+        read_blob(st, 3, h.chain, sizeof(h.chain));
+        read_blob(st, 4, h.signature, sizeof(h.signature));
+        if (cb(&h, ctx) != 0) {
+            step = SQLITE_DONE;
+            break;
+        }
+    }
+    if (step != SQLITE_DONE)
+        rc = sk_sq_fail(store, diag, "read ledger heads");
     sk_sq_done(st);
     return rc;
 }
