@@ -73,6 +73,12 @@ void sk_audit_close(sk_audit *log);
  * call), SK_ERR_TOO_LARGE for an oversized record. */
 SK_NODISCARD sk_err sk_audit_append(sk_audit *log, const sk_audit_record *rec, uint64_t *seq);
 
+/* Appends n records as one group (a listing that shows many people) and
+ * returns once all are durable; seqs (may be NULL) receives their numbers.
+ * All or nothing as far as the caller is told: any failure fails the call. */
+SK_NODISCARD sk_err sk_audit_append_many(sk_audit *log, const sk_audit_record *recs, size_t n,
+                                         uint64_t *seqs);
+
 /* The latest signed tree head. */
 void sk_audit_head(sk_audit *log, sk_audit_sth *out);
 

@@ -369,40 +369,67 @@ static sk_err render(const sk_audit_record *r, sk_buf *b)
     return rc;
 }
 
-sk_err sk_audit_append(sk_audit *log, const sk_audit_record *rec, uint64_t *seq)
+static void enqueue(sk_audit *log, pending *p)
 {
-    pending me;
-    sk_buf json;
-    sk_err rc;
+    if (log->tail != NULL)
+        log->tail->next = p;
+    else
+        log->head = p;
+    log->tail = p;
+}
 
-    SK_ASSERT(log != NULL && rec != NULL);
-    sk_buf_init(&json, SK_AUDIT_RECORD_MAX);
-    rc = render(rec, &json);
-    if (rc != SK_OK) {
-        sk_buf_fini(&json);
-        return rc;
+sk_err sk_audit_append_many(sk_audit *log, const sk_audit_record *recs, size_t n, uint64_t *seqs)
+{
+    pending *mine = NULL;
+    sk_buf *json = NULL;
+    size_t i, done;
+    sk_err rc = SK_OK;
+
+    SK_ASSERT(log != NULL && (recs != NULL || n == 0));
+    if (n == 0)
+        return SK_OK;
+    if (n > SK_AUDIT_BATCH_MAX)
+        return SK_ERR_TOO_LARGE;
+    mine = calloc(n, sizeof(*mine));
+    json = calloc(n, sizeof(*json));
+    if (mine == NULL || json == NULL)
+        rc = SK_ERR_NOMEM;
+    for (i = 0; rc == SK_OK && i < n; i++) {
+        sk_buf_init(&json[i], SK_AUDIT_RECORD_MAX);
+        rc = render(&recs[i], &json[i]);
+        mine[i].json = sk_buf_str(&json[i]);
     }
-    memset(&me, 0, sizeof(me));
-    me.json = sk_buf_str(&json);
     pthread_mutex_lock(&log->mu);
-    if (log->failed || log->stop) {
+    if (rc == SK_OK && (log->failed || log->stop))
         rc = SK_ERR_IO;
-    } else {
-        if (log->tail != NULL)
-            log->tail->next = &me;
-        else
-            log->head = &me;
-        log->tail = &me;
+    for (i = 0; rc == SK_OK && i < n; i++)
+        enqueue(log, &mine[i]);
+    if (rc == SK_OK) {
         pthread_cond_signal(&log->work);
-        while (!me.done)
-            pthread_cond_wait(&log->done, &log->mu);
-        rc = me.rc;
+        for (done = 0; done < n;) {
+            for (done = 0; done < n && mine[done].done; done++)
+                ;
+            if (done < n)
+                pthread_cond_wait(&log->done, &log->mu);
+        }
+        for (i = 0; i < n; i++) {
+            if (mine[i].rc != SK_OK)
+                rc = mine[i].rc;
+            if (seqs != NULL)
+                seqs[i] = mine[i].seq;
+        }
     }
     pthread_mutex_unlock(&log->mu);
-    if (rc == SK_OK && seq != NULL)
-        *seq = me.seq;
-    sk_buf_fini(&json);
+    for (i = 0; json != NULL && i < n; i++)
+        sk_buf_fini(&json[i]);
+    free(json);
+    free(mine);
     return rc;
+}
+
+sk_err sk_audit_append(sk_audit *log, const sk_audit_record *rec, uint64_t *seq)
+{
+    return sk_audit_append_many(log, rec, 1, seq);
 }
 
 void sk_audit_head(sk_audit *log, sk_audit_sth *out)

@@ -82,12 +82,18 @@ const char *sk_cli_audit_path(const char *db, char *buf, size_t buf_len);
  * a log shorter than that was truncated. */
 uint64_t sk_cli_audit_expected_size(sk_store *store);
 
-/* Appends rec to the database's audit log and waits until it is durable,
- * then records the new size in the database. Prints any error. Returns an
- * exit code: callers disclose nothing unless it is SK_EXIT_OK. */
+/* Appends n records to the database's audit log and waits until they are
+ * durable, then records the new size in the database. Prints any error.
+ * Returns an exit code: callers disclose nothing unless it is SK_EXIT_OK. */
 struct sk_audit_record;
 int sk_cli_audit_append(const char *db, sk_store *store, sk_keyring *keyring,
-                        const struct sk_audit_record *rec);
+                        const struct sk_audit_record *recs, size_t n);
+
+/* Records that the local operator (who holds the database key) read the
+ * given children's records, for purpose; fields: disclosed field mask. */
+int sk_cli_audit_operator_read(const char *db, sk_store *store, sk_keyring *keyring,
+                               const char *purpose, const sk_str *children, size_t n,
+                               uint64_t fields);
 
 /* Prints a usage error and returns SK_EXIT_USAGE. */
 int sk_cli_usage_error(const char *cmd, const char *msg);

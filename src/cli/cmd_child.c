@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "safekeep/sk_buf.h"
 #include "safekeep/sk_ingest.h"
+#include "safekeep/sk_policy.h"
 #include "safekeep/sk_time.h"
 
 #include "sk_int.h"
@@ -170,7 +171,7 @@ static sk_err find_child_by_anumber(sk_store *store, sk_keyring *keyring, const 
     return rc;
 }
 
-static int run_show(const char *db, const char *id, const char *anum, int json)
+static int run_show(const char *db, const char *id, const char *anum, int json, const char *purpose)
 {
     show_ctx ctx = {json, 0, NULL, {0}, SK_OK, NULL};
     sk_keyring *keyring = NULL;
@@ -191,10 +192,25 @@ static int run_show(const char *db, const char *id, const char *anum, int json)
     if (rc == SK_OK && anum != NULL)
         rc = find_child_by_anumber(store, keyring, anum, &f, &id, &diag);
     if (rc == SK_OK)
-        rc = show(store, keyring, sk_str_c(id), &ctx);
+        rc = sk_store_child_get(store, sk_str_c(id), ignore_row, NULL, &diag);
+    if (rc == SK_ERR_NOT_FOUND)
+        rc = sk_diag_set(&diag, rc, "", "no child with that id");
     if (rc != SK_OK) {
         sk_cli_error("child show", rc, &diag);
         code = SK_EXIT_FAIL;
+    }
+    /* Nothing is shown unless the read is on record. */
+    if (code == SK_EXIT_OK) {
+        sk_str child = sk_str_c(id);
+        code = sk_cli_audit_operator_read(db, store, keyring, purpose, &child, 1,
+                                          ~(uint64_t)0 >> (64 - sk_policy_field_count()));
+    }
+    if (code == SK_EXIT_OK) {
+        rc = show(store, keyring, sk_str_c(id), &ctx);
+        if (rc != SK_OK) {
+            sk_cli_error("child show", rc, &diag);
+            code = SK_EXIT_FAIL;
+        }
     }
     sk_arena_free(ctx.arena);
     sk_buf_fini(&ctx.out);
@@ -204,20 +220,22 @@ static int run_show(const char *db, const char *id, const char *anum, int json)
 
 static void child_help(FILE *out)
 {
-    fprintf(out, "usage: safekeep child show [--db PATH] [--json] (ID | --a-number A)\n\n"
+    fprintf(out, "usage: safekeep child show [--db PATH] [--json] [--purpose P]\n"
+                 "                          (ID | --a-number A)\n\n"
                  "Shows a child's case (custody and court status, placement, dates, data\n"
                  "quality), identity, and timeline of events in the order they happened.\n"
-                 "--a-number finds the child through the keyed blind index.\n");
+                 "--a-number finds the child through the keyed blind index. The read is\n"
+                 "recorded in the audit log, for purpose P (default child_welfare), before\n"
+                 "anything is shown.\n");
 }
 
 int sk_cli_child(int argc, char **argv)
 {
-    static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
-                                         {"a-number", required_argument, NULL, 'a'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    const char *db = NULL, *anum = NULL;
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, 'd'}, {"a-number", required_argument, NULL, 'a'},
+        {"json", no_argument, NULL, 'j'},     {"purpose", required_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},     {NULL, 0, NULL, 0}};
+    const char *db = NULL, *anum = NULL, *purpose = "child_welfare";
     int c, json = 0;
 
     if (argc < 2 || strcmp(argv[1], "show") != 0) {
@@ -231,7 +249,7 @@ int sk_cli_child(int argc, char **argv)
     argc--;
     argv++;
     for (;;) {
-        c = getopt_long(argc, argv, "d:a:jh", opts, NULL);
+        c = getopt_long(argc, argv, "d:a:jp:h", opts, NULL);
         if (c == -1)
             break;
         if (c == 'd') {
@@ -240,6 +258,10 @@ int sk_cli_child(int argc, char **argv)
             anum = optarg;
         } else if (c == 'j') {
             json = 1;
+        } else if (c == 'p') {
+            purpose = optarg;
+            if (sk_policy_lookup(sk_purpose_names, sk_str_c(purpose)) < 0)
+                return sk_cli_usage_error("child show", "unknown --purpose");
         } else if (c == 'h') {
             child_help(stdout);
             return SK_EXIT_OK;
@@ -250,7 +272,7 @@ int sk_cli_child(int argc, char **argv)
     }
     if ((anum == NULL) == (optind == argc) || argc - optind > 1)
         return sk_cli_usage_error("child show", "give a child id or --a-number, not both");
-    return run_show(sk_cli_db_path(db), anum ? NULL : argv[optind], anum, json);
+    return run_show(sk_cli_db_path(db), anum ? NULL : argv[optind], anum, json, purpose);
 }
 
 static int run_stats(const char *db, int json)

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "safekeep/sk_buf.h"
 #include "safekeep/sk_ingest.h"
+#include "safekeep/sk_policy.h"
 #include "safekeep/sk_time.h"
 
 #include "sk_int.h"
@@ -88,12 +89,13 @@ static void children_help(FILE *out)
     fprintf(out,
             "usage: safekeep children [--db PATH] [--status S] [--court-status S]\n"
             "                         [--country CC] [--facility F] [--from DATE] [--to DATE]\n"
-            "                         [--limit N] [--offset N] [--json]\n\n"
+            "                         [--limit N] [--offset N] [--purpose P] [--json]\n\n"
             "Lists children by id. --status is the custody status: apprehended, referred,\n"
             "in_care, released, discharged, closed. --court-status: none, nta_filed,\n"
             "hearing_scheduled, failed_to_appear, ordered_removed, relief_pending,\n"
             "relief_granted, relief_denied. --from/--to filter the apprehension date.\n"
-            "Default limit 50.\n");
+            "Default limit 50. Every child listed is recorded in the audit log as read\n"
+            "for purpose P (default child_welfare) before the list is shown.\n");
 }
 
 static int parse_filter_opt(int c, const char *arg, sk_child_filter *f)
@@ -149,7 +151,63 @@ static int parse_filter_opt(int c, const char *arg, sk_child_filter *f)
     }
 }
 
-static int list(const char *db, const sk_child_filter *f, int json)
+typedef struct ids_ctx {
+    char (*ids)[SK_ID_LEN_MAX + 1];
+    sk_str *strs;
+    size_t count, cap;
+} ids_ctx;
+
+static int collect_id(const sk_child_row *r, void *vctx)
+{
+    ids_ctx *c = vctx;
+
+    if (c->count == c->cap)
+        return 1;
+    snprintf(c->ids[c->count], sizeof(c->ids[0]), "%.*s", (int)r->child_id.len, r->child_id.ptr);
+    c->strs[c->count] = sk_str_c(c->ids[c->count]);
+    c->count++;
+    return 0;
+}
+
+/* The listing's fields, as the audit log names them. */
+static uint64_t listed_fields(void)
+{
+    static const char *const names[] = {
+        "custody_status",    "court_status", "country_of_birth", "language",    "facility", "age",
+        "apprehension_date", "release_date", "hearing_dates",    "data_quality"};
+    uint64_t mask = 0;
+    size_t i;
+
+    for (i = 0; i < SK_ARRAY_LEN(names); i++)
+        mask |= (uint64_t)1 << sk_policy_lookup(sk_policy_field_names, sk_str_c(names[i]));
+    return mask;
+}
+
+/* Records the read of every child the listing will show, before showing it. */
+static int audit_listing(const char *db, sk_store *store, sk_keyring *keyring,
+                         const sk_child_filter *f, const char *purpose)
+{
+    ids_ctx c = {NULL, NULL, 0, f->limit ? f->limit : 50};
+    sk_diag diag;
+    int code = SK_EXIT_OK;
+
+    sk_diag_clear(&diag);
+    c.ids = calloc(c.cap, sizeof(*c.ids));
+    c.strs = calloc(c.cap, sizeof(*c.strs));
+    if (c.ids == NULL || c.strs == NULL ||
+        sk_store_children_list(store, f, collect_id, &c, &diag) != SK_OK) {
+        sk_cli_error("children", SK_ERR_STORE, &diag);
+        code = SK_EXIT_FAIL;
+    }
+    if (code == SK_EXIT_OK)
+        code = sk_cli_audit_operator_read(db, store, keyring, purpose, c.strs, c.count,
+                                          listed_fields());
+    free(c.ids);
+    free(c.strs);
+    return code;
+}
+
+static int list(const char *db, const sk_child_filter *f, int json, const char *purpose)
 {
     list_ctx ctx = {json, 0, {0}, SK_OK};
     sk_keyring *keyring = NULL;
@@ -161,8 +219,13 @@ static int list(const char *db, const sk_child_filter *f, int json)
     sk_diag_clear(&diag);
     sk_buf_init(&ctx.out, OUT_MAX);
     code = sk_cli_open(db, &store, &keyring);
-    if (code != SK_EXIT_OK)
+    if (code == SK_EXIT_OK)
+        code = audit_listing(db, store, keyring, f, purpose);
+    if (code != SK_EXIT_OK) {
+        sk_buf_fini(&ctx.out);
+        sk_cli_close(store, keyring);
         return code;
+    }
     if (json)
         printf("[\n");
     else
@@ -194,22 +257,27 @@ int sk_cli_children(int argc, char **argv)
                                          {"limit", required_argument, NULL, 'l'},
                                          {"offset", required_argument, NULL, 'o'},
                                          {"json", no_argument, NULL, 'j'},
+                                         {"purpose", required_argument, NULL, 'p'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     sk_child_filter f;
-    const char *db = NULL;
+    const char *db = NULL, *purpose = "child_welfare";
     int c, json = 0, code;
 
     memset(&f, 0, sizeof(f));
     optind = 1;
     for (;;) {
-        c = getopt_long(argc, argv, "d:s:c:C:F:f:t:l:o:jh", opts, NULL);
+        c = getopt_long(argc, argv, "d:s:c:C:F:f:t:l:o:jp:h", opts, NULL);
         if (c == -1)
             break;
         if (c == 'd') {
             db = optarg;
         } else if (c == 'j') {
             json = 1;
+        } else if (c == 'p') {
+            purpose = optarg;
+            if (sk_policy_lookup(sk_purpose_names, sk_str_c(purpose)) < 0)
+                return sk_cli_usage_error("children", "unknown --purpose");
         } else if (c == 'h') {
             children_help(stdout);
             return SK_EXIT_OK;
@@ -221,5 +289,5 @@ int sk_cli_children(int argc, char **argv)
     }
     if (optind != argc)
         return sk_cli_usage_error("children", "unexpected argument");
-    return list(sk_cli_db_path(db), &f, json);
+    return list(sk_cli_db_path(db), &f, json, purpose);
 }

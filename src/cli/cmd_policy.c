@@ -273,7 +273,7 @@ static int audit(const check_opts *o, sk_store *store, sk_keyring *keyring, cons
     rec.rule_version = d->rule ? d->rule->version : 0;
     rec.reason = sk_str_c(reason);
     rec.break_glass = d->kind == SK_RULE_BREAK_GLASS;
-    return sk_cli_audit_append(sk_cli_db_path(o->db), store, keyring, &rec);
+    return sk_cli_audit_append(sk_cli_db_path(o->db), store, keyring, &rec, 1);
 }
 
 static int check(const check_opts *o)

@@ -209,10 +209,11 @@ uint64_t sk_cli_audit_expected_size(sk_store *store)
 }
 
 int sk_cli_audit_append(const char *db, sk_store *store, sk_keyring *keyring,
-                        const struct sk_audit_record *rec)
+                        const struct sk_audit_record *recs, size_t n)
 {
     char path[4096], size[32];
     sk_audit *log = NULL;
+    sk_audit_sth head;
     uint64_t seq = 0;
     sk_diag diag;
     sk_err rc;
@@ -220,7 +221,11 @@ int sk_cli_audit_append(const char *db, sk_store *store, sk_keyring *keyring,
     sk_diag_clear(&diag);
     rc = sk_audit_open(sk_cli_audit_path(db, path, sizeof(path)), keyring, &log, &diag);
     if (rc == SK_OK)
-        rc = sk_audit_append(log, rec, &seq);
+        rc = sk_audit_append_many(log, recs, n, NULL);
+    if (rc == SK_OK) {
+        sk_audit_head(log, &head);
+        seq = head.size - 1;
+    }
     sk_audit_close(log);
     if (rc == SK_OK) {
         /* Remember how far the log reached, so that truncation shows. */
@@ -239,4 +244,41 @@ int sk_cli_audit_append(const char *db, sk_store *store, sk_keyring *keyring,
         return SK_EXIT_FAIL;
     }
     return SK_EXIT_OK;
+}
+
+int sk_cli_audit_operator_read(const char *db, sk_store *store, sk_keyring *keyring,
+                               const char *purpose, const sk_str *children, size_t n,
+                               uint64_t fields)
+{
+    const char *user = getenv("USER");
+    sk_audit_record *recs;
+    size_t i;
+    int code;
+
+    if (n == 0)
+        return SK_EXIT_OK;
+    recs = calloc(n, sizeof(*recs));
+    if (recs == NULL)
+        return SK_EXIT_FAIL;
+    for (i = 0; i < n; i++) {
+        recs[i].agency = SK_STR("SAFEKEEP");
+        recs[i].user = sk_str_c(user && user[0] ? user : "operator");
+        recs[i].role = SK_STR("operator");
+        recs[i].purpose = sk_str_c(purpose);
+        recs[i].action = SK_STR("read");
+        recs[i].entity = SK_STR("child");
+        recs[i].subjects[0] = children[i];
+        recs[i].subject_count = 1;
+        recs[i].fields = fields;
+        recs[i].decision = SK_STR("permit");
+        recs[i].rule_kind = SK_STR("operator");
+        recs[i].reason = SK_STR("read by the holder of the database key");
+    }
+    code = SK_EXIT_OK;
+    for (i = 0; code == SK_EXIT_OK && i < n; i += SK_AUDIT_BATCH_MAX) {
+        size_t k = n - i < SK_AUDIT_BATCH_MAX ? n - i : SK_AUDIT_BATCH_MAX;
+        code = sk_cli_audit_append(db, store, keyring, recs + i, k);
+    }
+    free(recs);
+    return code;
 }
