@@ -158,6 +158,11 @@ sk_merkle_consistency_proof(uint64_t old_size, uint64_t new_size, sk_merkle_leaf
  * proof holds count hashes (it may be NULL when count is 0), the other
  * pointers are asserted non-NULL. At most 63 node hashes. Thread-safe.
  *
+ * The hashes do not commit to size: a proof valid for (index, size) also
+ * verifies, against the same root, for another size or index whose path
+ * has the same shape (index 0 of 3 and of 4 leaves, say). As in RFC 9162,
+ * take (size, root) together from one signed tree head, never separately.
+ *
  * With gcc in C11, a non-const array argument needs a cast to
  * (const unsigned char (*)[SK_HASH_BYTES]): ISO C before C2x does not add
  * const to a pointer to an array implicitly.
@@ -174,8 +179,10 @@ int sk_merkle_verify_inclusion(uint64_t index, uint64_t size,
  * when count is 0 and the roots are equal. old_size 0 gives 0 (see
  * sk_merkle_consistency_proof), as do old_size > new_size, new_size above
  * SK_MERKLE_SIZE_MAX and a count other than the exact length the algorithm
- * consumes, all before any hashing. Memory as for sk_merkle_verify_inclusion.
- * At most 2 * 63 node hashes. Thread-safe.
+ * consumes, all before any hashing. Memory as for sk_merkle_verify_inclusion,
+ * and the sizes, like it, must each come with their root from a signed tree
+ * head (2 -> 3 and 2 -> 4 leaves have proofs of the same shape). At most
+ * 2 * 63 node hashes. Thread-safe.
  */
 int sk_merkle_verify_consistency(uint64_t old_size, uint64_t new_size,
                                  const unsigned char old_root[SK_HASH_BYTES],
