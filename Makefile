@@ -16,7 +16,7 @@ ifeq ($(origin CC),default)
 CC      := gcc
 endif
 
-PKGS    := sqlite3 libsodium jansson
+PKGS    := sqlite3 libsodium jansson libcrypto
 OUT     := build/$(BUILD)
 
 WARN    := -Wall -Wextra -Wpedantic -Werror -Wshadow -Wconversion -Wstrict-prototypes \

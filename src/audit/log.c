@@ -34,6 +34,8 @@
 
 typedef struct pending {
     sk_str json;
+    unsigned char leaf[32]; /* hashed by the caller: the writer only chains */
+    pthread_cond_t *wake;   /* the caller's own condition variable */
     uint64_t seq;
     sk_err rc;
     int done;
@@ -45,8 +47,7 @@ struct sk_audit {
     sk_keyring *keyring;
     pthread_t thread;
     pthread_mutex_t mu;
-    pthread_cond_t work; /* the writer waits here */
-    pthread_cond_t done; /* callers wait here */
+    pthread_cond_t work; /* the writer waits here; each caller waits on its own */
     pending *head, *tail;
     int stop, failed, started;
     /* Writer-thread state; read under mu by sk_audit_head. */
@@ -76,12 +77,11 @@ static int injected(sk_audit *log)
 }
 
 /* Appends one record entry to the output buffer and advances the state. */
-static sk_err add_record(sk_audit *log, sk_str json)
+static sk_err add_record(sk_audit *log, sk_str json, const unsigned char leaf[32])
 {
-    unsigned char frame[LOG_FRAME_BYTES], leaf[32], chain[32];
+    unsigned char frame[LOG_FRAME_BYTES], chain[32];
     sk_err rc;
 
-    sk_merkle_leaf_hash(json.ptr, json.len, leaf);
     sk_sha256(log->st.chain, 32, leaf, 32, NULL, 0, chain);
     frame[0] = LOG_TAG_RECORD;
     put_u32(frame + 1, (uint32_t)json.len);
@@ -137,16 +137,21 @@ static sk_err write_all(sk_audit *log)
 /* Writes one group; runs on the writer thread without the lock. */
 static sk_err commit_group(sk_audit *log, pending *group, sk_audit_sth *h)
 {
+    off_t start = lseek(log->fd, 0, SEEK_CUR);
     pending *p;
     sk_err rc = SK_OK;
 
     sk_buf_reset(&log->out);
     for (p = group; rc == SK_OK && p != NULL; p = p->next)
-        rc = add_record(log, p->json);
+        rc = add_record(log, p->json, p->leaf);
     if (rc == SK_OK)
         rc = add_head(log, h);
     if (rc == SK_OK)
         rc = write_all(log);
+    /* Told it failed, the callers disclose nothing: the group should not
+     * stay in the log either, if it can still be taken back. */
+    if (rc != SK_OK && start >= 0 && ftruncate(log->fd, start) == 0)
+        (void)fdatasync(log->fd);
     return rc;
 }
 
@@ -194,9 +199,10 @@ static void *writer_main(void *arg)
             p->seq = seq++;
             p->done = 1;
             log->records += rc == SK_OK;
+            /* One wake-up per caller, not one broadcast to every waiter. */
+            pthread_cond_signal(p->wake);
         }
         log->groups += rc == SK_OK;
-        pthread_cond_broadcast(&log->done);
     }
     pthread_mutex_unlock(&log->mu);
     return NULL;
@@ -240,7 +246,7 @@ static sk_err start(sk_audit *log)
 {
     if (pthread_mutex_init(&log->mu, NULL) != 0)
         return SK_ERR_NOMEM;
-    if (pthread_cond_init(&log->work, NULL) != 0 || pthread_cond_init(&log->done, NULL) != 0)
+    if (pthread_cond_init(&log->work, NULL) != 0)
         return SK_ERR_NOMEM;
     if (pthread_create(&log->thread, NULL, writer_main, log) != 0)
         return SK_ERR_NOMEM;
@@ -288,7 +294,6 @@ void sk_audit_close(sk_audit *log)
         pthread_mutex_unlock(&log->mu);
         pthread_join(log->thread, NULL);
         pthread_cond_destroy(&log->work);
-        pthread_cond_destroy(&log->done);
         pthread_mutex_destroy(&log->mu);
     }
     if (log->fd >= 0)
@@ -380,6 +385,7 @@ static void enqueue(sk_audit *log, pending *p)
 
 sk_err sk_audit_append_many(sk_audit *log, const sk_audit_record *recs, size_t n, uint64_t *seqs)
 {
+    pthread_cond_t wake;
     pending *mine = NULL;
     sk_buf *json = NULL;
     size_t i, done;
@@ -394,10 +400,18 @@ sk_err sk_audit_append_many(sk_audit *log, const sk_audit_record *recs, size_t n
     json = calloc(n, sizeof(*json));
     if (mine == NULL || json == NULL)
         rc = SK_ERR_NOMEM;
+    if (rc == SK_OK && pthread_cond_init(&wake, NULL) != 0) {
+        free(mine);
+        free(json);
+        return SK_ERR_NOMEM;
+    }
     for (i = 0; rc == SK_OK && i < n; i++) {
         sk_buf_init(&json[i], SK_AUDIT_RECORD_MAX);
         rc = render(&recs[i], &json[i]);
         mine[i].json = sk_buf_str(&json[i]);
+        mine[i].wake = &wake;
+        if (rc == SK_OK) /* hashed here, in parallel with other callers */
+            sk_merkle_leaf_hash(mine[i].json.ptr, mine[i].json.len, mine[i].leaf);
     }
     pthread_mutex_lock(&log->mu);
     if (rc == SK_OK && (log->failed || log->stop))
@@ -410,7 +424,7 @@ sk_err sk_audit_append_many(sk_audit *log, const sk_audit_record *recs, size_t n
             for (done = 0; done < n && mine[done].done; done++)
                 ;
             if (done < n)
-                pthread_cond_wait(&log->done, &log->mu);
+                pthread_cond_wait(&wake, &log->mu);
         }
         for (i = 0; i < n; i++) {
             if (mine[i].rc != SK_OK)
@@ -420,6 +434,8 @@ sk_err sk_audit_append_many(sk_audit *log, const sk_audit_record *recs, size_t n
         }
     }
     pthread_mutex_unlock(&log->mu);
+    if (mine != NULL && json != NULL)
+        pthread_cond_destroy(&wake);
     for (i = 0; json != NULL && i < n; i++)
         sk_buf_fini(&json[i]);
     free(json);

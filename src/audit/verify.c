@@ -73,9 +73,13 @@ static sk_err scan_head(const unsigned char *p, size_t avail, uint32_t n, const 
     sth_signed_bytes(h, msg);
     if (!sk_sign_verify(pubkey, msg, sizeof(msg), h->signature))
         return fail_at(cur->size, bad_seq, diag, "the tree head here has an invalid signature");
+    if (h->size != cur->size)
+        return fail_at(h->size < cur->size ? h->size : cur->size, bad_seq, diag,
+                       h->size > cur->size ? "missing (removed before a signed tree head)"
+                                           : "not covered by the signed tree head after it "
+                                             "(inserted)");
     sk_merkle_frontier_root(&cur->frontier, root);
-    if (h->size != cur->size || memcmp(root, h->root, 32) != 0 ||
-        memcmp(cur->chain, h->chain, 32) != 0)
+    if (memcmp(root, h->root, 32) != 0 || memcmp(cur->chain, h->chain, 32) != 0)
         return fail_at(st->signed_size, bad_seq, diag,
                        "the records from here to the next tree head were rewritten "
                        "(they do not match its signed root)");
@@ -92,13 +96,54 @@ static void snapshot(const cursor *cur, const sk_audit_sth *h, uint64_t end, log
     st->head = *h;
 }
 
+/* Bytes an entry needs, from its frame; 0 when the frame itself is bad. */
+static size_t entry_bytes(unsigned char tag, uint32_t n)
+{
+    if (tag == LOG_TAG_RECORD && n > 0 && n <= SK_AUDIT_RECORD_MAX)
+        return LOG_FRAME_BYTES + (size_t)n + 32;
+    if (tag == LOG_TAG_HEAD && n == LOG_HEAD_BYTES)
+        return LOG_FRAME_BYTES + LOG_HEAD_BYTES;
+    return 0;
+}
+
+/* 1 when a correctly signed tree head starts anywhere at or after from.
+ * Only damaged logs get here, so a byte-by-byte search is affordable. */
+static int signed_head_after(const unsigned char *data, size_t len, size_t from,
+                             const unsigned char pubkey[32])
+{
+    const size_t entry = LOG_FRAME_BYTES + LOG_HEAD_BYTES;
+    unsigned char msg[LOG_SIGNED_BYTES];
+    sk_audit_sth h;
+    size_t i;
+
+    for (i = from; i + entry <= len; i++) {
+        if (data[i] != LOG_TAG_HEAD || get_u32(data + i + 1) != LOG_HEAD_BYTES)
+            continue;
+        h.size = get_u64(data + i + 5);
+        h.timestamp_ms = (int64_t)get_u64(data + i + 13);
+        memcpy(h.root, data + i + 21, 32);
+        memcpy(h.chain, data + i + 53, 32);
+        memcpy(h.signature, data + i + 85, 64);
+        sth_signed_bytes(&h, msg);
+        if (sk_sign_verify(pubkey, msg, sizeof(msg), h.signature))
+            return 1;
+    }
+    return 0;
+}
+
+/*
+ * What comes after the last good head and before any later signed head was
+ * never acknowledged: a commit a crash interrupted (or junk added later). It
+ * is a "tail" a writer may cut off. Damage followed by a signed head, and a
+ * complete head that fails, are tampering wherever they are.
+ */
 sk_err sk_audit_scan(const unsigned char *data, size_t len, const unsigned char pubkey[32],
                      sk_audit_record_cb cb, void *ctx, log_state *st, uint64_t *bad_seq,
                      int *tail_only, sk_diag *diag)
 {
     cursor cur;
     sk_audit_sth h;
-    size_t pos = 0, fail_pos = 0;
+    size_t pos = 0, fail_pos = 0, need;
     int head_failed = 0;
     sk_err rc = SK_OK;
 
@@ -109,37 +154,32 @@ sk_err sk_audit_scan(const unsigned char *data, size_t len, const unsigned char 
     *tail_only = 0;
     while (rc == SK_OK && pos < len) {
         size_t avail = len - pos;
-        uint32_t n;
+        uint32_t n = avail >= LOG_FRAME_BYTES ? get_u32(data + pos + 1) : 0;
+        need = avail >= LOG_FRAME_BYTES ? entry_bytes(data[pos], n) : LOG_FRAME_BYTES;
         fail_pos = pos;
-        if (avail < LOG_FRAME_BYTES) {
+        if (need == 0) {
+            rc = fail_at(cur.size, bad_seq, diag, "not a log entry (damaged framing)");
+        } else if (avail < need) {
             rc = fail_at(cur.size, bad_seq, diag, "truncated");
-            break;
-        }
-        n = get_u32(data + pos + 1);
-        if (data[pos] == LOG_TAG_RECORD) {
+        } else if (data[pos] == LOG_TAG_RECORD) {
             rc = scan_record(data + pos + LOG_FRAME_BYTES, avail - LOG_FRAME_BYTES, n, &cur, cb,
                              ctx, bad_seq, diag);
-            pos += LOG_FRAME_BYTES + (size_t)n + 32;
-        } else if (data[pos] == LOG_TAG_HEAD) {
+        } else {
             rc = scan_head(data + pos + LOG_FRAME_BYTES, avail - LOG_FRAME_BYTES, n, &cur, pubkey,
                            st, &h, bad_seq, diag);
-            pos += LOG_FRAME_BYTES + LOG_HEAD_BYTES;
             if (rc == SK_OK)
-                snapshot(&cur, &h, pos, st);
-            else
-                head_failed = avail >= LOG_FRAME_BYTES + LOG_HEAD_BYTES;
-        } else {
-            rc = fail_at(cur.size, bad_seq, diag, "not a log entry (damaged framing)");
+                snapshot(&cur, &h, pos + need, st);
+            head_failed = rc != SK_OK;
         }
+        pos += need ? need : 1;
     }
     if (rc == SK_OK && st->signed_end != len) {
-        fail_pos = st->signed_end;
+        fail_pos = (size_t)st->signed_end;
         rc = fail_at(st->signed_size, bad_seq, diag,
                      "this record and those after it are not covered by a signed tree head");
     }
-    /* Unsigned bytes after the last good head were never acknowledged: a
-     * writer may cut them off. A complete head that fails is tampering. */
-    *tail_only = rc != SK_OK && fail_pos >= st->signed_end && !head_failed;
+    *tail_only = rc != SK_OK && !head_failed && fail_pos >= st->signed_end &&
+                 !signed_head_after(data, len, fail_pos, pubkey);
     return rc;
 }
 

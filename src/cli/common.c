@@ -220,6 +220,16 @@ int sk_cli_audit_append(const char *db, sk_store *store, sk_keyring *keyring,
 
     sk_diag_clear(&diag);
     rc = sk_audit_open(sk_cli_audit_path(db, path, sizeof(path)), keyring, &log, &diag);
+    if (rc == SK_OK) {
+        /* A log shorter than what was acknowledged has lost records: adding
+         * to it would hide that. */
+        sk_audit_head(log, &head);
+        if (head.size < sk_cli_audit_expected_size(store))
+            rc = sk_diag_set(&diag, SK_ERR_CRYPTO, "audit log",
+                             "%llu records, but %llu were acknowledged: the log was truncated",
+                             (unsigned long long)head.size,
+                             (unsigned long long)sk_cli_audit_expected_size(store));
+    }
     if (rc == SK_OK)
         rc = sk_audit_append_many(log, recs, n, NULL);
     if (rc == SK_OK) {
