@@ -30,6 +30,8 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+
+#include "test_util.h"
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -478,38 +480,9 @@ typedef struct kat {
     unsigned leaves, nodes, roots, inclusions, consistencies, invalids;
 } kat;
 
-/* The source tree: $SK_SOURCE_DIR, else four levels above this executable
- * (ROOT/build/<variant>/tests/test_merkle), else the working directory. */
 static void source_root(char *buf, size_t cap)
 {
-    const char *env = getenv("SK_SOURCE_DIR");
-    char exe[PATH_MAX];
-    ssize_t n;
-    int up;
-
-    if (env != NULL && env[0] != '\0') {
-        snprintf(buf, cap, "%s", env);
-        return;
-    }
-    n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        for (up = 0; up < 4; up++) {
-            char *slash = strrchr(exe, '/');
-            if (slash == NULL)
-                break;
-            *slash = '\0';
-        }
-        if (up == 4) {
-            char probe[PATH_MAX + 64];
-            snprintf(probe, sizeof(probe), "%s/tests/vectors/merkle_kat.txt", exe);
-            if (access(probe, R_OK) == 0) {
-                snprintf(buf, cap, "%s", exe);
-                return;
-            }
-        }
-    }
-    snprintf(buf, cap, ".");
+    sk_test_source_root(buf, cap);
 }
 
 static size_t unhex(const char *s, unsigned char *out, size_t out_max, unsigned line)

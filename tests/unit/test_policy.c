@@ -24,6 +24,8 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+
+#include "test_util.h"
 #include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
@@ -1897,38 +1899,9 @@ static void test_differential(void **state)
 #define KAT_TOKENS_MAX 24
 #define KAT_SHOWN_MAX  40
 
-/* The source tree: $SK_SOURCE_DIR, else four levels above this executable
- * (ROOT/build/<variant>/tests/test_policy), else the working directory. */
 static void source_root(char *buf, size_t cap)
 {
-    const char *env = getenv("SK_SOURCE_DIR");
-    char exe[PATH_MAX];
-    ssize_t n;
-    int up;
-
-    if (env != NULL && env[0] != '\0') {
-        snprintf(buf, cap, "%s", env);
-        return;
-    }
-    n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        for (up = 0; up < 4; up++) {
-            char *slash = strrchr(exe, '/');
-            if (slash == NULL)
-                break;
-            *slash = '\0';
-        }
-        if (up == 4) {
-            char probe[PATH_MAX + 32];
-            snprintf(probe, sizeof(probe), "%s/tests/vectors", exe);
-            if (access(probe, R_OK) == 0) {
-                snprintf(buf, cap, "%s", exe);
-                return;
-            }
-        }
-    }
-    snprintf(buf, cap, ".");
+    sk_test_source_root(buf, cap);
 }
 
 static char *read_file(const char *path, size_t *len)
