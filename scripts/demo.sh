@@ -53,7 +53,11 @@ if [ -n "$second" ]; then
         --subject "$second" --entity sponsor
     check --agency ICE --role officer --purpose immigration_enforcement --action read \
         --subject "$second" --entity sponsor --at 2018-08-01
+    step safekeep audit who-accessed "$second"
+    "$BIN" audit who-accessed "$second"
 fi
+step safekeep audit verify
+"$BIN" audit verify
 cat <<MSG
 
 The database is demo/safekeep.db; its key is demo/safekeep.db.key (mode 0600).

@@ -240,11 +240,14 @@ static void who_row(uint64_t seq, json_t *rec, void *vctx)
         printf("%s%s\n", w->n ? "," : "", text ? text : "{}");
         free(text);
     } else {
-        printf("%-20s %-8s %-12s %-14s %-24s %-6s %-6s %s v%lld:", str_of(rec, "time"),
+        printf("%-20s %-8s %-12s %-14s %-24s %-6s %-6s ", str_of(rec, "time"),
                str_of(rec, "agency"), str_of(rec, "user"), str_of(rec, "role"),
-               str_of(rec, "purpose"), str_of(rec, "action"), str_of(rec, "decision"),
-               str_of(rec, "rule_id")[0] ? str_of(rec, "rule_id") : str_of(rec, "rule_kind"),
-               json_integer_value(json_object_get(rec, "rule_version")));
+               str_of(rec, "purpose"), str_of(rec, "action"), str_of(rec, "decision"));
+        if (str_of(rec, "rule_id")[0] != '\0')
+            printf("%s v%lld:", str_of(rec, "rule_id"),
+                   (long long)json_integer_value(json_object_get(rec, "rule_version")));
+        else
+            printf("%s:", str_of(rec, "rule_kind"));
         json_array_foreach(json_object_get(rec, "fields"), k, f)
         {
             printf(" %s", json_string_value(f));
