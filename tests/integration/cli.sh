@@ -8,27 +8,8 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 export SAFEKEEP_DB="$TMP/t.db"
 unset SAFEKEEP_KEY SAFEKEEP_KEY_FILE
-n=0
+. "$(cd "$(dirname "$0")/.." && pwd)/lib/tap.sh"
 
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && echo "# $2"; }
-check() { # check NAME CONDITION-COMMAND...
-    name=$1
-    shift
-    if "$@"; then ok "$name"; else not_ok "$name"; fi
-}
-# expect_exit CODE NAME CMD...: runs CMD, stdout/stderr into $TMP/out $TMP/err
-expect_exit() {
-    want=$1
-    name=$2
-    shift 2
-    "$@" >"$TMP/out" 2>"$TMP/err"
-    got=$?
-    if [ "$got" -eq "$want" ]; then ok "$name"; else not_ok "$name" "exit $got, wanted $want: $(head -c 300 "$TMP/err")"; fi
-}
-dbstate() { sqlite3 "$SAFEKEEP_DB" .dump | sha256sum | cut -d' ' -f1; }
-err_has() { grep -qF -- "$1" "$TMP/err"; }
-out_has() { grep -qF -- "$1" "$TMP/out"; }
 
 # --- init -----------------------------------------------------------------
 expect_exit 0 "init creates a database" "$BIN" init
