@@ -208,46 +208,52 @@ uint64_t sk_cli_audit_expected_size(sk_store *store)
     return end == (const char *)buf ? 0 : n;
 }
 
+/* Remembers how far the log reached, so that a later truncation shows. */
+static sk_err note_audit_size(sk_store *store, uint64_t records, sk_diag *diag)
+{
+    char size[32];
+    sk_err rc;
+
+    snprintf(size, sizeof(size), "%llu", (unsigned long long)records);
+    rc = sk_store_begin(store, diag);
+    if (rc == SK_OK)
+        rc = sk_store_meta_put(store, "audit_size", size, strlen(size), diag);
+    if (rc == SK_OK)
+        rc = sk_store_commit(store, diag);
+    if (rc != SK_OK)
+        sk_store_rollback(store);
+    return rc;
+}
+
 int sk_cli_audit_append(const char *db, sk_store *store, sk_keyring *keyring,
                         const struct sk_audit_record *recs, size_t n)
 {
-    char path[4096], size[32];
+    uint64_t acknowledged = sk_cli_audit_expected_size(store);
+    char path[4096];
     sk_audit *log = NULL;
     sk_audit_sth head;
-    uint64_t seq = 0;
     sk_diag diag;
     sk_err rc;
 
     sk_diag_clear(&diag);
+    memset(&head, 0, sizeof(head));
     rc = sk_audit_open(sk_cli_audit_path(db, path, sizeof(path)), keyring, &log, &diag);
     if (rc == SK_OK) {
         /* A log shorter than what was acknowledged has lost records: adding
          * to it would hide that. */
         sk_audit_head(log, &head);
-        if (head.size < sk_cli_audit_expected_size(store))
+        if (head.size < acknowledged)
             rc = sk_diag_set(&diag, SK_ERR_CRYPTO, "audit log",
                              "%llu records, but %llu were acknowledged: the log was truncated",
-                             (unsigned long long)head.size,
-                             (unsigned long long)sk_cli_audit_expected_size(store));
+                             (unsigned long long)head.size, (unsigned long long)acknowledged);
     }
     if (rc == SK_OK)
         rc = sk_audit_append_many(log, recs, n, NULL);
-    if (rc == SK_OK) {
+    if (rc == SK_OK)
         sk_audit_head(log, &head);
-        seq = head.size - 1;
-    }
     sk_audit_close(log);
-    if (rc == SK_OK) {
-        /* Remember how far the log reached, so that truncation shows. */
-        snprintf(size, sizeof(size), "%llu", (unsigned long long)seq + 1);
-        rc = sk_store_begin(store, &diag);
-        if (rc == SK_OK)
-            rc = sk_store_meta_put(store, "audit_size", size, strlen(size), &diag);
-        if (rc == SK_OK)
-            rc = sk_store_commit(store, &diag);
-        else
-            sk_store_rollback(store);
-    }
+    if (rc == SK_OK)
+        rc = note_audit_size(store, head.size, &diag);
     if (rc != SK_OK) {
         sk_cli_error("audit", rc, &diag);
         fprintf(stderr, "safekeep: the decision could not be recorded; nothing is disclosed\n");
