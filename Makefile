@@ -5,6 +5,7 @@
 #   make BUILD=debug|asan|release|fuzz|cov
 #   make fuzz                libFuzzer targets (clang) into build/fuzz/
 #   make bench               benchmarks into build/release/
+#   make bench-http          safekeepd against nginx with wrk (installs both if missing)
 #   make format / format-check
 
 BUILD   ?= release
@@ -16,7 +17,7 @@ ifeq ($(origin CC),default)
 CC      := gcc
 endif
 
-PKGS    := sqlite3 libsodium jansson libcrypto
+PKGS    := sqlite3 libsodium jansson libcrypto libmicrohttpd
 OUT     := build/$(BUILD)
 
 WARN    := -Wall -Wextra -Wpedantic -Werror -Wshadow -Wconversion -Wstrict-prototypes \
@@ -48,14 +49,16 @@ else
 $(error BUILD must be debug, asan, release, cov or fuzz)
 endif
 
-LIB_SRC  := $(sort $(shell find src -name '*.c' -not -path 'src/cli/*'))
-CLI_SRC  := $(sort $(wildcard src/cli/*.c))
+# src/api (the HTTP server) belongs to the program, not the library: the
+# library never includes microhttpd.h.
+LIB_SRC  := $(sort $(shell find src -name '*.c' -not -path 'src/cli/*' -not -path 'src/api/*'))
+CLI_SRC  := $(sort $(wildcard src/cli/*.c src/api/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(OUT)/%.o)
-CLI_OBJ  := $(CLI_SRC:%.c=$(OUT)/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(OUT)/%.o) $(OUT)/gen/openapi.o
 LIB      := $(OUT)/libsafekeep.a
 CLI      := $(OUT)/safekeep
 TESTS    := $(TEST_SRC:tests/unit/%.c=$(OUT)/tests/%)
@@ -72,6 +75,15 @@ deps:
 $(OUT)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+# The daemon serves docs/openapi.json from its own binary.
+OPENAPI_DOC ?= docs/openapi.json
+$(OUT)/gen/openapi.c: $(OPENAPI_DOC) scripts/embed.sh
+	@mkdir -p $(@D)
+	sh scripts/embed.sh sk_openapi_json $(OPENAPI_DOC) > $@
+
+$(OUT)/gen/openapi.o: $(OUT)/gen/openapi.c
+	$(CC) $(CPPFLAGS) $(filter-out -Wmissing-variable-declarations,$(CFLAGS)) -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(@D)
@@ -118,6 +130,11 @@ check: test
 
 bench: $(CLI) $(BENCHES)
 	sh bench/import.sh
+
+# Builds the release binary itself, then compares it with nginx (bench/http.sh).
+.PHONY: bench-http
+bench-http:
+	sh bench/http.sh
 
 demo: deps
 	$(MAKE) BUILD=release all

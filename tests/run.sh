@@ -43,6 +43,12 @@ for t in "$ROOT"/tests/integration/*.sh; do
     count "integration/$(basename "$t" .sh)" $?
 done
 
+for t in "$ROOT"/tests/integration/*.py; do
+    [ -f "$t" ] || continue
+    python3 "$t" >"$log" 2>&1
+    count "integration/$(basename "$t" .py)" $?
+done
+
 for r in "$ROOT/$OUT"/fuzz/replay_*; do
     [ -x "$r" ] || continue
     name=$(basename "$r" | sed 's/^replay_fuzz_//')

@@ -87,6 +87,18 @@ int sk_sign_verify(const unsigned char public_key[SK_SIGN_PUBLIC_BYTES], const v
 void sk_sha256(const void *a, size_t a_len, const void *b, size_t b_len, const void *c,
                size_t c_len, unsigned char out[SK_SHA256_BYTES]);
 
+#define SK_TOKEN_HASH_BYTES 32
+
+/* Keyed BLAKE2b-256 of a bearer token's whole text, under a subkey used for
+ * nothing else: what is stored instead of the token, so that a copy of the
+ * database does not let anyone present it. Thread-safe. */
+void sk_crypto_token_hash(const sk_keyring *keyring, sk_str token,
+                          unsigned char out[SK_TOKEN_HASH_BYTES]);
+
+/* 1 when the len bytes at a and b are equal, 0 otherwise, in time that
+ * depends only on len (for comparing secrets and their hashes). */
+int sk_crypto_eq(const void *a, const void *b, size_t len);
+
 /* Fills buf with random bytes. */
 void sk_random_bytes(void *buf, size_t len);
 

@@ -52,6 +52,11 @@ SK_NODISCARD sk_err sk_ingest_commit(sk_ingest *ing, sk_diag *diag);
 /* Rolls back everything since begin. */
 void sk_ingest_abort(sk_ingest *ing);
 
+/* The ledger sequence number of the event the last successful
+ * sk_ingest_event call appended (0 before any). Valid once committed: an
+ * abort gives the numbers back. */
+uint64_t sk_ingest_last_seq(const sk_ingest *ing);
+
 /* What the ingest has done since it was created. */
 sk_ingest_stats sk_ingest_get_stats(const sk_ingest *ing);
 

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "safekeep/sk_arena.h"
+#include "safekeep/sk_buf.h"
 #include "safekeep/sk_core.h"
 
 /* ---- Vocabularies (fixed; their names are the file format's words) ---- */
@@ -252,5 +253,38 @@ const sk_pol_rule *sk_policy_rule(const sk_policy *policy, size_t index);
  * rescission recorded in the ledger). Call before the policy is shared.
  * SK_ERR_NOT_FOUND when no version of id takes effect before on. */
 SK_NODISCARD sk_err sk_policy_rescind(sk_policy *policy, sk_str id, int64_t on);
+
+/* ---- Rendering (render.c) ---- */
+
+/* 1 when rule is in force at at (Unix seconds): effective <= at < expires;
+ * else 0. rule is borrowed. Thread-safe. */
+int sk_pol_rule_in_force(const sk_pol_rule *rule, int64_t at);
+
+/*
+ * Appends rule to out as one JSON object: {"id","version","kind"
+ * ("agreement"|"constraint"),"title","citation","provider" ("*" for any
+ * agency),"recipients":[agency ids],"recipient_kinds","actions","purposes",
+ * "entities","fields" (["*"] for every field),"obligations",
+ * "retention_days","effective" (YYYY-MM-DD),"expires" (YYYY-MM-DD, or null
+ * when open-ended),"reason"}, names from the vocabulary tables above.
+ * SK_ERR_TOO_LARGE when out would pass its maximum (out then holds a
+ * partial object: the caller discards it). rule is borrowed. Thread-safe.
+ */
+SK_NODISCARD sk_err sk_policy_rule_json(const sk_pol_rule *rule, sk_buf *out);
+
+/* The name of a rule kind: "default", "constraint", "role", "agreement" or
+ * "break_glass". */
+const char *sk_rule_kind_name(sk_rule_kind kind);
+
+/*
+ * Appends decision d, made by policy on req, to out as one JSON object:
+ * {"decision" ("permit"|"deny"),"rule":{"kind","id","version"} (id and
+ * version only when a rule decided),"record_agency" (agency id, "" when
+ * unknown),"fields","withheld","obligations","retention_days","reason"
+ * (sk_decision_reason)}. SK_ERR_TOO_LARGE as for sk_policy_rule_json. All
+ * parameters are borrowed. Thread-safe on a shared policy.
+ */
+SK_NODISCARD sk_err sk_decision_json(const sk_policy *policy, const sk_request *req,
+                                     const sk_decision *d, sk_buf *out);
 
 #endif /* SK_POLICY_H */

@@ -199,4 +199,42 @@ SK_NODISCARD sk_err sk_store_ledger_heads(sk_store *store, sk_head_cb cb, void *
 /* Test hook: the Nth write from now on fails with SK_ERR_STORE (0: never). */
 void sk_store_fail_after(sk_store *store, unsigned long n);
 
+/* ---- Bearer tokens of the HTTP API (sk_token.h builds on these) ---- */
+
+#define SK_STORE_TOKEN_FIELD_MAX  64 /* id, agency, user and role, NUL included */
+#define SK_STORE_TOKEN_HASH_BYTES 32
+
+/* One token as stored: never the token itself, only its keyed hash. Times
+ * are Unix seconds; 0 means "never" (expires_at) or "not revoked". */
+typedef struct sk_store_token {
+    char id[SK_STORE_TOKEN_FIELD_MAX];
+    char agency[SK_STORE_TOKEN_FIELD_MAX];
+    char user[SK_STORE_TOKEN_FIELD_MAX];
+    char role[SK_STORE_TOKEN_FIELD_MAX];
+    unsigned char hash[SK_STORE_TOKEN_HASH_BYTES];
+    int64_t created_at;
+    int64_t expires_at;
+    int64_t revoked_at;
+} sk_store_token;
+
+/* Stores a new token (a single statement: atomic with or without an open
+ * transaction). SK_ERR_CONFLICT when the id is taken. token is borrowed. */
+SK_NODISCARD sk_err sk_store_token_put(sk_store *store, const sk_store_token *token, sk_diag *diag);
+
+/* Copies the token with this id into *out. SK_ERR_NOT_FOUND when there is
+ * none; SK_ERR_STORE also when a stored value does not fit *out. */
+SK_NODISCARD sk_err sk_store_token_get(sk_store *store, sk_str id, sk_store_token *out,
+                                       sk_diag *diag);
+
+/* Sets the token's revoked_at to at unless it is already revoked (the first
+ * revocation stands). SK_ERR_NOT_FOUND when there is no such token. */
+SK_NODISCARD sk_err sk_store_token_revoke(sk_store *store, sk_str id, int64_t at, sk_diag *diag);
+
+/* Calls cb for each token of agency (every token when agency.len == 0),
+ * ordered by created_at then id; the row is borrowed for the call, and a
+ * non-zero return stops the scan (not an error). */
+typedef int (*sk_store_token_cb)(const sk_store_token *token, void *ctx);
+SK_NODISCARD sk_err sk_store_token_list(sk_store *store, sk_str agency, sk_store_token_cb cb,
+                                        void *ctx, sk_diag *diag);
+
 #endif /* SK_STORE_H */

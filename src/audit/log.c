@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -32,10 +33,25 @@
 
 #include "sk_int.h"
 
+/* An append that does not wait: its caller is told through a callback
+ * once every one of its records is durable (or the group failed). */
+typedef struct async_req {
+    size_t remaining;
+    sk_err rc;
+    uint64_t first_seq;
+    sk_audit_done_cb cb;
+    void *cb_ctx;
+    struct pending *items;
+    sk_buf *json;
+    size_t n;
+    struct async_req *next_done;
+} async_req;
+
 typedef struct pending {
     sk_str json;
     unsigned char leaf[32]; /* hashed by the caller: the writer only chains */
-    pthread_cond_t *wake;   /* the caller's own condition variable */
+    pthread_cond_t *wake;   /* the caller's own condition variable, or NULL */
+    async_req *async;       /* set instead of wake for sk_audit_append_async */
     uint64_t seq;
     sk_err rc;
     int done;
@@ -55,6 +71,7 @@ struct sk_audit {
     sk_buf out;
     unsigned long fail_countdown;
     uint64_t groups, records;
+    uint64_t batch_hist[SK_AUDIT_HIST_BUCKETS]; /* groups by size: <=1, <=2, <=4 ... */
 };
 
 static int64_t now_ms(void)
@@ -171,10 +188,82 @@ static pending *take_group(sk_audit *log)
     return group;
 }
 
+static void async_free(async_req *a)
+{
+    size_t i;
+
+    for (i = 0; i < a->n; i++)
+        sk_buf_fini(&a->json[i]);
+    free(a->json);
+    free(a->items);
+    free(a);
+}
+
+/* Callbacks run on the writer thread without the lock, so that they may
+ * take their own locks (a server resuming a connection) freely. */
+static void async_run(async_req *done)
+{
+    async_req *next;
+
+    for (; done != NULL; done = next) {
+        next = done->next_done;
+        done->cb(done->cb_ctx, done->rc, done->first_seq);
+        async_free(done);
+    }
+}
+
+static void note_group_size(sk_audit *log, size_t n)
+{
+    size_t b = 0;
+
+    while (b + 1 < SK_AUDIT_HIST_BUCKETS && ((size_t)1 << b) < n)
+        b++;
+    log->batch_hist[b]++;
+}
+
+/* Tells each caller of a committed (or failed) group; returns the async
+ * requests that are now complete. Called with the lock held. */
+static async_req *finish_group(sk_audit *log, pending *group, uint64_t seq, sk_err rc)
+{
+    async_req *done = NULL;
+    pending *p, *next;
+    size_t n = 0;
+
+    for (p = group; p != NULL; p = next) {
+        next = p->next;
+        p->rc = rc;
+        p->seq = seq++;
+        log->records += rc == SK_OK;
+        n++;
+        if (p->async != NULL) {
+            async_req *a = p->async;
+            if (rc != SK_OK)
+                a->rc = rc;
+            if (p == a->items)
+                a->first_seq = p->seq;
+            SK_ASSERT(a->remaining > 0);
+            if (--a->remaining == 0) {
+                a->next_done = done;
+                done = a;
+            }
+            continue;
+        }
+        p->done = 1;
+        /* One wake-up per caller, not one broadcast to every waiter. */
+        pthread_cond_signal(p->wake);
+    }
+    if (rc == SK_OK) {
+        log->groups++;
+        note_group_size(log, n);
+    }
+    return done;
+}
+
 static void *writer_main(void *arg)
 {
     sk_audit *log = arg;
-    pending *group, *p;
+    async_req *done;
+    pending *group;
     sk_audit_sth h;
     uint64_t seq;
     sk_err rc;
@@ -194,15 +283,12 @@ static void *writer_main(void *arg)
             log->failed = 1;
         else
             log->st.head = h;
-        for (p = group; p != NULL; p = p->next) {
-            p->rc = rc;
-            p->seq = seq++;
-            p->done = 1;
-            log->records += rc == SK_OK;
-            /* One wake-up per caller, not one broadcast to every waiter. */
-            pthread_cond_signal(p->wake);
+        done = finish_group(log, group, seq, rc);
+        if (done != NULL) {
+            pthread_mutex_unlock(&log->mu);
+            async_run(done);
+            pthread_mutex_lock(&log->mu);
         }
-        log->groups += rc == SK_OK;
     }
     pthread_mutex_unlock(&log->mu);
     return NULL;
@@ -254,6 +340,23 @@ static sk_err start(sk_audit *log)
     return SK_OK;
 }
 
+/*
+ * One writer per log: two would interleave their groups and each sign a
+ * chain the other breaks. The lock is flock's, held by the open file
+ * description until sk_audit_close closes it (or the process dies, so a
+ * crash never leaves the log locked). Two opens in one process conflict as
+ * well, since each has its own description. Readers take no lock: they
+ * only trust what signed heads cover.
+ */
+static sk_err lock_log(sk_audit *log, const char *path, sk_diag *diag)
+{
+    if (flock(log->fd, LOCK_EX | LOCK_NB) == 0)
+        return SK_OK;
+    if (errno == EWOULDBLOCK)
+        return sk_diag_set(diag, SK_ERR_CONFLICT, "", "audit log is in use by another process");
+    return sk_diag_set(diag, SK_ERR_IO, "audit log", "cannot lock %s: %s", path, strerror(errno));
+}
+
 sk_err sk_audit_open(const char *path, sk_keyring *keyring, sk_audit **out, sk_diag *diag)
 {
     sk_audit *log;
@@ -271,7 +374,9 @@ sk_err sk_audit_open(const char *path, sk_keyring *keyring, sk_audit **out, sk_d
         rc = sk_diag_set(diag, SK_ERR_IO, "audit log", "cannot open %s: %s", path, strerror(errno));
         goto out;
     }
-    rc = recover(log, path, diag);
+    rc = lock_log(log, path, diag); /* before recover: it may cut the tail */
+    if (rc == SK_OK)
+        rc = recover(log, path, diag);
     if (rc == SK_OK)
         rc = start(log);
 out:
@@ -441,6 +546,65 @@ sk_err sk_audit_append_many(sk_audit *log, const sk_audit_record *recs, size_t n
     free(json);
     free(mine);
     return rc;
+}
+
+sk_err sk_audit_append_async(sk_audit *log, const sk_audit_record *recs, size_t n,
+                             sk_audit_done_cb cb, void *ctx)
+{
+    async_req *a;
+    size_t i;
+    sk_err rc = SK_OK;
+
+    SK_ASSERT(log != NULL && recs != NULL && cb != NULL);
+    if (n == 0 || n > SK_AUDIT_BATCH_MAX)
+        return n == 0 ? SK_ERR_INVALID : SK_ERR_TOO_LARGE;
+    a = calloc(1, sizeof(*a));
+    if (a == NULL)
+        return SK_ERR_NOMEM;
+    a->items = calloc(n, sizeof(*a->items));
+    a->json = calloc(n, sizeof(*a->json));
+    if (a->items == NULL || a->json == NULL)
+        rc = SK_ERR_NOMEM;
+    a->n = rc == SK_OK ? n : 0;
+    a->remaining = n;
+    a->cb = cb;
+    a->cb_ctx = ctx;
+    for (i = 0; rc == SK_OK && i < n; i++) {
+        sk_buf_init(&a->json[i], SK_AUDIT_RECORD_MAX);
+        rc = render(&recs[i], &a->json[i]);
+        a->items[i].json = sk_buf_str(&a->json[i]);
+        a->items[i].async = a;
+        if (rc == SK_OK)
+            sk_merkle_leaf_hash(a->items[i].json.ptr, a->items[i].json.len, a->items[i].leaf);
+    }
+    pthread_mutex_lock(&log->mu);
+    if (rc == SK_OK && (log->failed || log->stop))
+        rc = SK_ERR_IO;
+    for (i = 0; rc == SK_OK && i < n; i++)
+        enqueue(log, &a->items[i]);
+    if (rc == SK_OK)
+        pthread_cond_signal(&log->work);
+    pthread_mutex_unlock(&log->mu);
+    if (rc != SK_OK)
+        async_free(a);
+    return rc;
+}
+
+void sk_audit_batch_histogram(sk_audit *log, uint64_t out[SK_AUDIT_HIST_BUCKETS])
+{
+    pthread_mutex_lock(&log->mu);
+    memcpy(out, log->batch_hist, sizeof(log->batch_hist));
+    pthread_mutex_unlock(&log->mu);
+}
+
+int sk_audit_failed(sk_audit *log)
+{
+    int failed;
+
+    pthread_mutex_lock(&log->mu);
+    failed = log->failed;
+    pthread_mutex_unlock(&log->mu);
+    return failed;
 }
 
 sk_err sk_audit_append(sk_audit *log, const sk_audit_record *rec, uint64_t *seq)

@@ -21,6 +21,8 @@ int sk_cli_stats(int argc, char **argv);
 int sk_cli_agreement(int argc, char **argv);
 int sk_cli_policy(int argc, char **argv);
 int sk_cli_audit(int argc, char **argv);
+int sk_cli_serve(int argc, char **argv);
+int sk_cli_token(int argc, char **argv);
 
 #include <stdio.h>
 
@@ -81,6 +83,10 @@ const char *sk_cli_audit_path(const char *db, char *buf, size_t buf_len);
 /* How many audit records the database knows were acknowledged (0 if none):
  * a log shorter than that was truncated. */
 uint64_t sk_cli_audit_expected_size(sk_store *store);
+
+/* Records in the database how far the audit log reached, so that a later
+ * truncation shows. */
+sk_err sk_cli_audit_note_size(sk_store *store, uint64_t records, sk_diag *diag);
 
 /* Appends n records to the database's audit log and waits until they are
  * durable, then records the new size in the database. Prints any error.

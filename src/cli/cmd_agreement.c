@@ -145,8 +145,7 @@ static void print_rule(const sk_pol_rule *r, int64_t at)
         sk_time_format_date(r->expires, exp);
     printf("%s %s, version %u%s\n  title:       %s\n  citation:    %s\n",
            r->is_constraint ? "constraint" : "agreement", r->id, r->version,
-           at >= r->effective && at < r->expires ? " (in force)" : " (not in force)", r->title,
-           r->citation);
+           sk_pol_rule_in_force(r, at) ? " (in force)" : " (not in force)", r->title, r->citation);
     printf("  in force:    %s to %s\n  provider:    %s\n  recipients: ", eff, exp,
            r->provider[0] ? r->provider : "*");
     for (i = 0; i < r->recipient_count; i++)
@@ -183,7 +182,7 @@ static int agreement_list(const opts *o)
     code = sk_cli_load_policy(sk_cli_db_path(o->db), &store, &keyring, &policy);
     for (i = 0; code == SK_EXIT_OK && i < sk_policy_rule_count(policy); i++) {
         const sk_pol_rule *r = sk_policy_rule(policy, i);
-        int in_force = o->at >= r->effective && o->at < r->expires;
+        int in_force = sk_pol_rule_in_force(r, o->at);
         if (o->at_text != NULL && !in_force)
             continue;
         sk_time_format_date(r->effective, eff);
@@ -212,11 +211,11 @@ static int agreement_show(const opts *o, const char *id)
     code = sk_cli_load_policy(sk_cli_db_path(o->db), &store, &keyring, &policy);
     for (i = 0; code == SK_EXIT_OK && i < sk_policy_rule_count(policy); i++) {
         const sk_pol_rule *r = sk_policy_rule(policy, i);
-        int in_force = o->at >= r->effective && o->at < r->expires;
+        int in_force = sk_pol_rule_in_force(r, o->at);
         if (strcmp(r->id, id) != 0)
             continue;
         if (best == NULL || in_force ||
-            (!(o->at >= best->effective && o->at < best->expires) && r->version > best->version))
+            (!sk_pol_rule_in_force(best, o->at) && r->version > best->version))
             best = r;
     }
     if (code == SK_EXIT_OK && best == NULL) {

@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_audit.c: safekeep audit verify | tree-head | who-accessed | report |
- * proof | consistency. Every report is computed from the verified log
- * itself, so a report can never show what the log cannot prove.
+ * proof | consistency. Every answer comes from the library's audit queries
+ * (src/audit/query.c), the same the server sends: each is computed from the
+ * verified log itself, so a report can never show what the log cannot
+ * prove. --json prints the library's JSON (who-accessed: its records, one
+ * per line in an array, as this command has always printed them); the text
+ * forms are rendered from it, and proofs are checked again here with the
+ * sk_merkle verifiers.
  */
 #include <getopt.h>
 #include <jansson.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "safekeep/sk_audit.h"
@@ -15,8 +19,6 @@
 #include "safekeep/sk_time.h"
 
 #include "sk_int.h"
-
-#define REPORT_ROWS_MAX 4096
 
 static void help(FILE *out)
 {
@@ -43,15 +45,71 @@ typedef struct audit_opts {
     int has_tree_size;
 } audit_opts;
 
-static void hex(const unsigned char *p, size_t n, char *out)
+/* The largest answer the CLI takes from the library in one call. */
+#define AUDIT_ANSWER_MAX ((size_t)64 * 1024 * 1024)
+
+/* What every audit command holds: the keyring (the store only for it and
+ * for the acknowledged size), the log's path and the library's answer. */
+typedef struct audit_ctx {
+    sk_store *store;
+    sk_keyring *keyring;
+    char path[4096];
+    sk_buf answer;
+    sk_diag diag;
+} audit_ctx;
+
+static int audit_begin(const audit_opts *o, audit_ctx *a)
 {
-    sk_hex_encode(p, n, out);
+    int code;
+
+    memset(a, 0, sizeof(*a));
+    sk_diag_clear(&a->diag);
+    code = sk_cli_open(sk_cli_db_path(o->db), &a->store, &a->keyring);
+    if (code != SK_EXIT_OK)
+        return code;
+    sk_cli_audit_path(sk_cli_db_path(o->db), a->path, sizeof(a->path));
+    sk_buf_init(&a->answer, AUDIT_ANSWER_MAX);
+    return SK_EXIT_OK;
 }
 
-/* Opens the keyring only: the log is read from its file. */
-static int open_keys(const audit_opts *o, sk_store **store, sk_keyring **keyring)
+static void audit_end(audit_ctx *a)
 {
-    return sk_cli_open(sk_cli_db_path(o->db), store, keyring);
+    sk_buf_fini(&a->answer);
+    sk_cli_close(a->store, a->keyring);
+}
+
+/* The library's answer as a JSON object (NULL when it is not one). */
+static json_t *answer_json(const audit_ctx *a)
+{
+    json_error_t jerr;
+    json_t *v = json_loadb(a->answer.ptr ? a->answer.ptr : "", a->answer.len, 0, &jerr);
+
+    if (v != NULL && !json_is_object(v)) {
+        json_decref(v);
+        v = NULL;
+    }
+    return v;
+}
+
+/* The answer parsed, when the call succeeded and text output needs it. */
+static sk_err answer_parse(const audit_ctx *a, sk_err rc, json_t **v)
+{
+    *v = NULL;
+    if (rc != SK_OK)
+        return rc;
+    *v = answer_json(a);
+    return *v != NULL ? SK_OK : SK_ERR_NOMEM;
+}
+
+static const char *str_of(const json_t *v, const char *key)
+{
+    const char *s = json_string_value(json_object_get(v, key));
+    return s ? s : "";
+}
+
+static unsigned long long num_of(const json_t *v, const char *key)
+{
+    return (unsigned long long)json_integer_value(json_object_get(v, key));
 }
 
 /* The ledger of events, under the same mechanism as the audit log. */
@@ -73,195 +131,131 @@ static int verify_ledger(sk_store *store, sk_keyring *keyring)
     return SK_EXIT_OK;
 }
 
+/* Offline, no writer runs: an unsigned tail is damage too (strict), and a
+ * log shorter than the database acknowledged was truncated. */
 static int cmd_verify(const audit_opts *o)
 {
-    char path[4096], root[65];
-    sk_keyring *keyring = NULL;
-    sk_store *store = NULL;
-    uint64_t records = 0, bad = 0, expected = 0;
-    sk_audit_sth head;
-    sk_diag diag;
+    audit_ctx a;
+    json_t *v = NULL, *head;
     sk_err rc;
     int code;
 
-    sk_diag_clear(&diag);
-    code = open_keys(o, &store, &keyring);
+    code = audit_begin(o, &a);
     if (code != SK_EXIT_OK)
         return code;
-    expected = sk_cli_audit_expected_size(store);
-    sk_cli_audit_path(sk_cli_db_path(o->db), path, sizeof(path));
-    if (expected == 0 && access(path, F_OK) != 0) {
-        /* Nothing was ever recorded: no log is the empty log. */
-        memset(&head, 0, sizeof(head));
-        rc = SK_OK;
-    } else {
-        rc = sk_audit_verify(path, keyring, NULL, NULL, &records, &head, &bad, &diag);
-    }
-    if (rc == SK_OK && records < expected) {
-        bad = records;
-        rc = sk_diag_set(&diag, SK_ERR_CRYPTO, "audit log",
-                         "record %llu: missing (the log was truncated; %llu records were "
-                         "acknowledged)",
-                         (unsigned long long)records, (unsigned long long)expected);
-    }
-    if (rc != SK_OK) {
-        printf("FAILED at record %llu\n", (unsigned long long)bad);
-        sk_cli_error("audit verify", rc, &diag);
-        code = SK_EXIT_FAIL;
-    } else {
-        hex(head.root, 32, root);
+    rc = sk_audit_verify_json(a.path, a.keyring, sk_cli_audit_expected_size(a.store),
+                              SK_AUDIT_VERIFY_STRICT, &a.answer, &a.diag);
+    if (rc == SK_OK)
+        v = answer_json(&a);
+    if (json_is_true(json_object_get(v, "ok"))) {
+        head = json_object_get(v, "tree_head");
         printf("audit log ok: %llu records verified; tree head size %llu root %s\n",
-               (unsigned long long)records, (unsigned long long)head.size, root);
-    }
-    if (verify_ledger(store, keyring) != SK_EXIT_OK)
+               num_of(v, "records"), num_of(head, "tree_size"), str_of(head, "root"));
+    } else {
+        printf("FAILED at record %llu\n", num_of(v, "first_bad_seq"));
+        sk_cli_error("audit verify", rc != SK_OK ? rc : SK_ERR_CRYPTO, &a.diag);
         code = SK_EXIT_FAIL;
-    sk_cli_close(store, keyring);
+    }
+    json_decref(v);
+    if (verify_ledger(a.store, a.keyring) != SK_EXIT_OK)
+        code = SK_EXIT_FAIL;
+    audit_end(&a);
     return code;
 }
 
 static int cmd_tree_head(const audit_opts *o)
 {
-    char path[4096], root[65], sig[129], key[65];
-    unsigned char pub[32];
-    sk_keyring *keyring = NULL;
-    sk_store *store = NULL;
-    uint64_t records = 0, bad = 0;
-    sk_audit_sth head;
-    sk_diag diag;
+    audit_ctx a;
+    json_t *v = NULL;
     sk_err rc;
     int code;
 
-    sk_diag_clear(&diag);
-    code = open_keys(o, &store, &keyring);
+    code = audit_begin(o, &a);
     if (code != SK_EXIT_OK)
         return code;
-    rc = sk_audit_verify(sk_cli_audit_path(sk_cli_db_path(o->db), path, sizeof(path)), keyring,
-                         NULL, NULL, &records, &head, &bad, &diag);
-    if (rc == SK_OK) {
-        sk_audit_public_key(keyring, pub);
-        hex(head.root, 32, root);
-        hex(head.signature, 64, sig);
-        hex(pub, 32, key);
-        printf(o->json ? "{\"tree_size\":%llu,\"timestamp_ms\":%lld,\"root\":\"%s\","
-                         "\"signature\":\"%s\",\"public_key\":\"%s\"}\n"
-                       : "tree size:  %llu\ntimestamp:  %lld ms\nroot:       %s\n"
-                         "signature:  %s\npublic key: %s\n",
-               (unsigned long long)head.size, (long long)head.timestamp_ms, root, sig, key);
+    rc = sk_audit_tree_head_json(a.path, a.keyring, &a.answer, &a.diag);
+    if (!o->json)
+        rc = answer_parse(&a, rc, &v);
+    if (rc == SK_OK && o->json) {
+        printf("%s\n", a.answer.ptr);
+    } else if (rc == SK_OK) {
+        printf("tree size:  %llu\ntimestamp:  %lld ms\nroot:       %s\nsignature:  %s\n"
+               "public key: %s\n",
+               num_of(v, "tree_size"),
+               (long long)json_integer_value(json_object_get(v, "timestamp_ms")), str_of(v, "root"),
+               str_of(v, "signature"), str_of(v, "public_key"));
     } else {
-        sk_cli_error("audit tree-head", rc, &diag);
+        sk_cli_error("audit tree-head", rc, &a.diag);
         code = SK_EXIT_FAIL;
     }
-    sk_cli_close(store, keyring);
+    json_decref(v);
+    audit_end(&a);
     return code;
 }
 
-/* Reads the verified log, calling cb on each record's parsed JSON. */
-typedef void (*record_fn)(uint64_t seq, json_t *rec, void *ctx);
-
-typedef struct walk_ctx {
-    record_fn fn;
-    void *ctx;
-    unsigned char (*leaves)[32]; /* when collecting leaf hashes */
-    uint64_t leaf_count, leaf_cap;
-} walk_ctx;
-
-static int walk_record(uint64_t seq, sk_str json, void *vctx)
+/* One record of who-accessed: a compact JSON line, or a table row. */
+static void who_row(const json_t *rec, int json, uint64_t index)
 {
-    walk_ctx *w = vctx;
-    json_error_t jerr;
-    json_t *rec;
-
-    if (w->leaves != NULL && w->leaf_count < w->leaf_cap)
-        sk_merkle_leaf_hash(json.ptr, json.len, w->leaves[w->leaf_count++]);
-    if (w->fn == NULL)
-        return 0;
-    rec = json_loadb(json.ptr, json.len, 0, &jerr);
-    if (rec != NULL) {
-        w->fn(seq, rec, w->ctx);
-        json_decref(rec);
-    }
-    return 0;
-}
-
-static int walk(const audit_opts *o, walk_ctx *w, uint64_t *records)
-{
-    char path[4096];
-    sk_keyring *keyring = NULL;
-    sk_store *store = NULL;
-    uint64_t bad = 0;
-    sk_audit_sth head;
-    sk_diag diag;
-    sk_err rc;
-    int code;
-
-    sk_diag_clear(&diag);
-    code = open_keys(o, &store, &keyring);
-    if (code != SK_EXIT_OK)
-        return code;
-    rc = sk_audit_verify(sk_cli_audit_path(sk_cli_db_path(o->db), path, sizeof(path)), keyring,
-                         walk_record, w, records, &head, &bad, &diag);
-    if (rc != SK_OK) {
-        sk_cli_error("audit", rc, &diag);
-        code = SK_EXIT_FAIL;
-    }
-    sk_cli_close(store, keyring);
-    return code;
-}
-
-static const char *str_of(json_t *rec, const char *key)
-{
-    const char *s = json_string_value(json_object_get(rec, key));
-    return s ? s : "";
-}
-
-typedef struct who_ctx {
-    const char *subject;
-    int json;
-    uint64_t n;
-} who_ctx;
-
-static void who_row(uint64_t seq, json_t *rec, void *vctx)
-{
-    who_ctx *w = vctx;
-    json_t *subjects = json_object_get(rec, "subjects"), *v, *f;
-    size_t i, k;
-    int hit = 0;
+    const json_t *f;
     char *text;
+    size_t k;
 
-    json_array_foreach(subjects, i, v)
-    {
-        hit |= strcmp(json_string_value(v) ? json_string_value(v) : "", w->subject) == 0;
-    }
-    if (!hit)
-        return;
-    if (w->json) {
-        json_object_set_new(rec, "seq", json_integer((json_int_t)seq));
+    if (json) {
         text = json_dumps(rec, JSON_COMPACT);
-        printf("%s%s\n", w->n ? "," : "", text ? text : "{}");
+        printf("%s%s\n", index ? "," : "", text ? text : "{}");
         free(text);
-    } else {
-        printf("%-20s %-8s %-12s %-14s %-24s %-6s %-6s ", str_of(rec, "time"),
-               str_of(rec, "agency"), str_of(rec, "user"), str_of(rec, "role"),
-               str_of(rec, "purpose"), str_of(rec, "action"), str_of(rec, "decision"));
-        if (str_of(rec, "rule_id")[0] != '\0')
-            printf("%s v%lld:", str_of(rec, "rule_id"),
-                   (long long)json_integer_value(json_object_get(rec, "rule_version")));
-        else
-            printf("%s:", str_of(rec, "rule_kind"));
-        json_array_foreach(json_object_get(rec, "fields"), k, f)
-        {
-            printf(" %s", json_string_value(f));
-        }
-        printf("\n");
+        return;
     }
-    w->n++;
+    printf("%-20s %-8s %-12s %-14s %-24s %-6s %-6s ", str_of(rec, "time"), str_of(rec, "agency"),
+           str_of(rec, "user"), str_of(rec, "role"), str_of(rec, "purpose"), str_of(rec, "action"),
+           str_of(rec, "decision"));
+    if (str_of(rec, "rule_id")[0] != '\0')
+        printf("%s v%lld:", str_of(rec, "rule_id"),
+               (long long)json_integer_value(json_object_get(rec, "rule_version")));
+    else
+        printf("%s:", str_of(rec, "rule_kind"));
+    json_array_foreach(json_object_get(rec, "fields"), k, f)
+    {
+        printf(" %s", json_string_value(f));
+    }
+    printf("\n");
+}
+
+/* Pages through the library's answer: it returns at most
+ * SK_AUDIT_QUERY_LIMIT_MAX records a call. */
+static sk_err who_pages(audit_ctx *a, const char *subject, int json, uint64_t *shown,
+                        uint64_t *records)
+{
+    uint64_t offset = 0, total = 0;
+    size_t got, i;
+    json_t *page, *rec;
+    sk_err rc;
+
+    do {
+        sk_buf_reset(&a->answer);
+        rc = sk_audit_who_accessed(a->path, a->keyring, sk_str_c(subject), offset,
+                                   SK_AUDIT_QUERY_LIMIT_MAX, &a->answer, &a->diag);
+        rc = answer_parse(a, rc, &page);
+        if (rc != SK_OK)
+            return rc;
+        json_array_foreach(json_object_get(page, "records"), i, rec)
+        {
+            who_row(rec, json, (*shown)++);
+        }
+        got = json_array_size(json_object_get(page, "records"));
+        total = num_of(page, "total");
+        *records = num_of(page, "tree_size");
+        offset += got;
+        json_decref(page);
+    } while (got == SK_AUDIT_QUERY_LIMIT_MAX && offset < total);
+    return SK_OK;
 }
 
 static int cmd_who(const audit_opts *o, const char *subject)
 {
-    who_ctx w = {subject, o->json, 0};
-    walk_ctx ctx = {who_row, &w, NULL, 0, 0};
-    uint64_t records = 0;
+    uint64_t shown = 0, records = 0;
+    audit_ctx a;
+    sk_err rc;
     int code;
 
     if (o->json)
@@ -269,190 +263,187 @@ static int cmd_who(const audit_opts *o, const char *subject)
     else
         printf("%-20s %-8s %-12s %-14s %-24s %-6s %-6s %s\n", "WHEN", "AGENCY", "USER", "ROLE",
                "PURPOSE", "ACTION", "OUTCOME", "RULE: FIELDS");
-    code = walk(o, &ctx, &records);
+    code = audit_begin(o, &a);
+    if (code == SK_EXIT_OK) {
+        rc = who_pages(&a, subject, o->json, &shown, &records);
+        if (rc != SK_OK) {
+            sk_cli_error("audit", rc, &a.diag);
+            code = SK_EXIT_FAIL;
+        }
+        audit_end(&a);
+    }
     if (o->json)
         printf("]\n");
     else if (code == SK_EXIT_OK)
-        printf("%llu decisions about %s in %llu audit records\n", (unsigned long long)w.n, subject,
-               (unsigned long long)records);
+        printf("%llu decisions about %s in %llu audit records\n", (unsigned long long)shown,
+               subject, (unsigned long long)records);
     return code;
 }
 
-typedef struct report_ctx {
-    const audit_opts *o;
-    json_t *counts; /* "agency|purpose|decision" -> n */
-    json_t *denials;
-    json_t *break_glass;
-} report_ctx;
-
-static void report_row(uint64_t seq, json_t *rec, void *vctx)
+static void print_report(const json_t *report)
 {
-    report_ctx *r = vctx;
-    json_int_t ms = json_integer_value(json_object_get(rec, "ms"));
-    char key[256];
-    json_t *n;
-
-    if ((r->o->from && ms < r->o->from * 1000) || (r->o->to && ms >= r->o->to * 1000))
-        return;
-    snprintf(key, sizeof(key), "%s|%s|%s", str_of(rec, "agency"), str_of(rec, "purpose"),
-             str_of(rec, "decision"));
-    n = json_object_get(r->counts, key);
-    json_object_set_new(r->counts, key, json_integer(n ? json_integer_value(n) + 1 : 1));
-    json_object_set_new(rec, "seq", json_integer((json_int_t)seq));
-    if (strcmp(str_of(rec, "decision"), "deny") == 0 &&
-        json_array_size(r->denials) < REPORT_ROWS_MAX)
-        json_array_append(r->denials, rec);
-    if (json_is_true(json_object_get(rec, "break_glass")) &&
-        json_array_size(r->break_glass) < REPORT_ROWS_MAX)
-        json_array_append(r->break_glass, rec);
-}
-
-static void print_report(const report_ctx *r)
-{
+    const json_t *denials = json_object_get(report, "denials");
+    const json_t *break_glass = json_object_get(report, "break_glass");
     const char *key;
     json_t *v;
     size_t i;
 
     printf("%-40s %8s\n", "AGENCY|PURPOSE|DECISION", "COUNT");
-    json_object_foreach(r->counts, key, v)
+    json_object_foreach(json_object_get(report, "counts"), key, v)
     {
         printf("%-40s %8lld\n", key, (long long)json_integer_value(v));
     }
-    printf("\ndenials (%zu):\n", json_array_size(r->denials));
-    json_array_foreach(r->denials, i, v)
+    printf("\ndenials (%zu):\n", json_array_size(denials));
+    json_array_foreach(denials, i, v)
     {
-        printf("  #%lld %s %s %s: %s\n", (long long)json_integer_value(json_object_get(v, "seq")),
-               str_of(v, "time"), str_of(v, "agency"), str_of(v, "purpose"), str_of(v, "reason"));
+        printf("  #%llu %s %s %s: %s\n", num_of(v, "seq"), str_of(v, "time"), str_of(v, "agency"),
+               str_of(v, "purpose"), str_of(v, "reason"));
     }
-    printf("\nbreak-glass uses awaiting review (%zu):\n", json_array_size(r->break_glass));
-    json_array_foreach(r->break_glass, i, v)
+    printf("\nbreak-glass uses awaiting review (%zu):\n", json_array_size(break_glass));
+    json_array_foreach(break_glass, i, v)
     {
-        printf("  #%lld %s %s %s\n", (long long)json_integer_value(json_object_get(v, "seq")),
-               str_of(v, "time"), str_of(v, "agency"), str_of(v, "user"));
+        printf("  #%llu %s %s %s\n", num_of(v, "seq"), str_of(v, "time"), str_of(v, "agency"),
+               str_of(v, "user"));
     }
 }
 
 static int cmd_report(const audit_opts *o)
 {
-    report_ctx r = {o, json_object(), json_array(), json_array()};
-    walk_ctx ctx = {report_row, &r, NULL, 0, 0};
-    uint64_t records = 0;
-    json_t *all;
-    char *text;
+    audit_ctx a;
+    json_t *v = NULL;
+    sk_err rc;
     int code;
 
-    code = walk(o, &ctx, &records);
-    if (code == SK_EXIT_OK && o->json) {
-        all = json_pack("{s:O,s:O,s:O,s:I}", "counts", r.counts, "denials", r.denials,
-                        "break_glass", r.break_glass, "records", (json_int_t)records);
-        text = json_dumps(all, JSON_COMPACT | JSON_SORT_KEYS);
-        printf("%s\n", text ? text : "{}");
-        free(text);
-        json_decref(all);
-    } else if (code == SK_EXIT_OK) {
-        print_report(&r);
+    code = audit_begin(o, &a);
+    if (code != SK_EXIT_OK)
+        return code;
+    rc = sk_audit_report(a.path, a.keyring, o->from * 1000, o->to * 1000, &a.answer, &a.diag);
+    if (!o->json)
+        rc = answer_parse(&a, rc, &v);
+    if (rc == SK_OK && o->json) {
+        printf("%s\n", a.answer.ptr);
+    } else if (rc == SK_OK) {
+        print_report(v);
+    } else {
+        sk_cli_error("audit", rc, &a.diag);
+        code = SK_EXIT_FAIL;
     }
-    json_decref(r.counts);
-    json_decref(r.denials);
-    json_decref(r.break_glass);
+    json_decref(v);
+    audit_end(&a);
     return code;
 }
 
-static sk_err leaf_at(uint64_t index, unsigned char out[32], void *vctx)
+static int hex_digit(char c)
 {
-    walk_ctx *w = vctx;
-
-    if (index >= w->leaf_count)
-        return SK_ERR_NOT_FOUND;
-    memcpy(out, w->leaves[index], 32);
-    return SK_OK;
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
 }
 
-/* Collects every leaf hash of the verified log. */
-static int collect_leaves(const audit_opts *o, walk_ctx *w, uint64_t *records)
+/* Decodes a hash the library printed (64 lower-case hex digits); 0 if not. */
+static int hash_of(const json_t *v, unsigned char out[SK_HASH_BYTES])
 {
-    w->leaf_cap = 1u << 24;
-    w->leaves = calloc(w->leaf_cap, 32);
-    if (w->leaves == NULL)
-        return SK_EXIT_FAIL;
-    return walk(o, w, records);
-}
-
-static void print_proof(const char *what, unsigned char proof[][32], size_t count,
-                        const unsigned char root[32], uint64_t size)
-{
-    char h[65];
+    const char *s = json_string_value(v);
     size_t i;
 
-    sk_hex_encode(root, 32, h);
-    printf("%s\ntree size: %llu\nroot:      %s\n", what, (unsigned long long)size, h);
-    for (i = 0; i < count; i++) {
-        sk_hex_encode(proof[i], 32, h);
-        printf("  %s\n", h);
+    if (s == NULL || strlen(s) != 2 * SK_HASH_BYTES)
+        return 0;
+    for (i = 0; i < SK_HASH_BYTES; i++) {
+        int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return 0;
+        out[i] = (unsigned char)(hi << 4 | lo);
     }
+    return 1;
+}
+
+/* Prints a proof of the answer and decodes it for checking; 0 when it is
+ * malformed (then nothing verifies). */
+static int print_proof(const char *what, const json_t *v, const char *root_key,
+                       const char *size_key, unsigned char proof[][SK_HASH_BYTES], size_t *count)
+{
+    const json_t *hashes = json_object_get(v, "proof"), *h;
+    size_t i;
+    int ok = json_array_size(hashes) <= SK_MERKLE_PROOF_MAX;
+
+    printf("%s\ntree size: %llu\nroot:      %s\n", what, num_of(v, size_key), str_of(v, root_key));
+    *count = 0;
+    json_array_foreach(hashes, i, h)
+    {
+        printf("  %s\n", json_string_value(h) ? json_string_value(h) : "");
+        ok = ok && hash_of(h, proof[(*count)++]);
+    }
+    return ok;
 }
 
 static int cmd_proof(const audit_opts *o, uint64_t seq)
 {
-    walk_ctx w = {NULL, NULL, NULL, 0, 0};
-    unsigned char proof[SK_MERKLE_PROOF_MAX][32], root[32], leaf[32];
-    uint64_t records = 0, size;
+    unsigned char proof[SK_MERKLE_PROOF_MAX][SK_HASH_BYTES], root[SK_HASH_BYTES],
+        leaf[SK_HASH_BYTES];
+    audit_ctx a;
+    json_t *v = NULL;
     size_t count = 0;
-    int code;
+    int code, ok;
+    sk_err rc;
 
-    code = collect_leaves(o, &w, &records);
-    size = o->has_tree_size ? o->tree_size : records;
-    if (code == SK_EXIT_OK &&
-        (seq >= size || size > records ||
-         sk_merkle_inclusion_proof(seq, size, leaf_at, &w, proof, &count) != SK_OK ||
-         sk_merkle_root(size, leaf_at, &w, root) != SK_OK)) {
-        fprintf(stderr, "safekeep audit proof: no record %llu in a tree of %llu\n",
-                (unsigned long long)seq, (unsigned long long)size);
+    code = audit_begin(o, &a);
+    if (code != SK_EXIT_OK)
+        return code;
+    /* The library reads tree size 0 as "the latest"; here it is a tree of
+     * nothing, which holds no record. */
+    rc = o->has_tree_size && o->tree_size == 0
+             ? sk_diag_set(&a.diag, SK_ERR_INVALID, "seq", "no record %llu in a tree of 0",
+                           (unsigned long long)seq)
+             : sk_audit_inclusion_json(a.path, a.keyring, seq, o->has_tree_size ? o->tree_size : 0,
+                                       &a.answer, &a.diag);
+    rc = answer_parse(&a, rc, &v);
+    if (rc == SK_OK) {
+        ok = print_proof("inclusion proof", v, "root", "tree_size", proof, &count);
+        ok = ok && hash_of(json_object_get(v, "root"), root) &&
+             hash_of(json_object_get(v, "leaf_hash"), leaf) &&
+             sk_merkle_verify_inclusion(seq, num_of(v, "tree_size"), leaf,
+                                        (const unsigned char(*)[SK_HASH_BYTES])proof, count, root);
+        printf("verifies: %s\n", ok ? "yes" : "NO");
+    } else {
+        sk_cli_error("audit proof", rc, &a.diag);
         code = SK_EXIT_FAIL;
     }
-    if (code == SK_EXIT_OK) {
-        memcpy(leaf, w.leaves[seq], 32);
-        print_proof("inclusion proof", proof, count, root, size);
-        printf("verifies: %s\n",
-               sk_merkle_verify_inclusion(seq, size, leaf, (const unsigned char(*)[32])proof, count,
-                                          root)
-                   ? "yes"
-                   : "NO");
-    }
-    free(w.leaves);
+    json_decref(v);
+    audit_end(&a);
     return code;
 }
 
 static int cmd_consistency(const audit_opts *o, uint64_t old_size, uint64_t new_size)
 {
-    walk_ctx w = {NULL, NULL, NULL, 0, 0};
-    unsigned char proof[SK_MERKLE_PROOF_MAX][32], old_root[32], new_root[32];
-    uint64_t records = 0;
+    unsigned char proof[SK_MERKLE_PROOF_MAX][SK_HASH_BYTES], old_root[SK_HASH_BYTES],
+        new_root[SK_HASH_BYTES];
+    audit_ctx a;
+    json_t *v = NULL;
     size_t count = 0;
-    char h[65];
-    int code;
+    int code, ok;
+    sk_err rc;
 
-    code = collect_leaves(o, &w, &records);
-    if (code == SK_EXIT_OK &&
-        (old_size == 0 || old_size > new_size || new_size > records ||
-         sk_merkle_consistency_proof(old_size, new_size, leaf_at, &w, proof, &count) != SK_OK ||
-         sk_merkle_root(old_size, leaf_at, &w, old_root) != SK_OK ||
-         sk_merkle_root(new_size, leaf_at, &w, new_root) != SK_OK)) {
-        fprintf(stderr, "safekeep audit consistency: sizes must satisfy 0 < OLD <= NEW <= %llu\n",
-                (unsigned long long)records);
+    code = audit_begin(o, &a);
+    if (code != SK_EXIT_OK)
+        return code;
+    rc = sk_audit_consistency_json(a.path, a.keyring, old_size, new_size, &a.answer, &a.diag);
+    rc = answer_parse(&a, rc, &v);
+    if (rc == SK_OK) {
+        printf("old size:  %llu\nold root:  %s\n", num_of(v, "old_size"), str_of(v, "old_root"));
+        ok = print_proof("consistency proof", v, "new_root", "new_size", proof, &count);
+        ok = ok && hash_of(json_object_get(v, "old_root"), old_root) &&
+             hash_of(json_object_get(v, "new_root"), new_root) &&
+             sk_merkle_verify_consistency(old_size, new_size, old_root, new_root,
+                                          (const unsigned char(*)[SK_HASH_BYTES])proof, count);
+        printf("verifies: %s\n", ok ? "yes" : "NO");
+    } else {
+        sk_cli_error("audit consistency", rc, &a.diag);
         code = SK_EXIT_FAIL;
     }
-    if (code == SK_EXIT_OK) {
-        sk_hex_encode(old_root, 32, h);
-        printf("old size:  %llu\nold root:  %s\n", (unsigned long long)old_size, h);
-        print_proof("consistency proof", proof, count, new_root, new_size);
-        printf("verifies: %s\n",
-               sk_merkle_verify_consistency(old_size, new_size, old_root, new_root,
-                                            (const unsigned char(*)[32])proof, count)
-                   ? "yes"
-                   : "NO");
-    }
-    free(w.leaves);
+    json_decref(v);
+    audit_end(&a);
     return code;
 }
 

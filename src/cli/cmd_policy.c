@@ -14,6 +14,7 @@
 #include "safekeep/sk_id.h"
 #include "safekeep/sk_ingest.h"
 #include "safekeep/sk_policy_store.h"
+#include "safekeep/sk_subject.h"
 #include "safekeep/sk_time.h"
 
 #include "sk_int.h"
@@ -40,85 +41,6 @@ typedef struct check_opts {
     int64_t at;
     int json;
 } check_opts;
-
-/* Which event types record each entity, to find the agency that holds it. */
-static int records_entity(sk_event_type t, sk_entity e)
-{
-    switch (e) {
-    case SK_ENTITY_CHILD:
-        return t == SK_EV_ADMISSION || t == SK_EV_APPREHENSION || t == SK_EV_REFERRAL;
-    case SK_ENTITY_SPONSOR:
-        return t == SK_EV_SPONSOR_APPLICATION || t == SK_EV_VETTING_CHECK;
-    case SK_ENTITY_HOUSEHOLD_MEMBER:
-        return t == SK_EV_HOUSEHOLD_MEMBER;
-    case SK_ENTITY_PLACEMENT:
-        return t == SK_EV_ADMISSION || t == SK_EV_TRANSFER;
-    case SK_ENTITY_HEARING:
-        return t == SK_EV_HEARING_SCHEDULED || t == SK_EV_HEARING_OUTCOME || t == SK_EV_NTA_FILED;
-    case SK_ENTITY_RELIEF:
-        return t == SK_EV_RELIEF_FILED || t == SK_EV_RELIEF_DECIDED;
-    case SK_ENTITY_FACT:
-        return t == SK_EV_FACT_ASSERTED;
-    case SK_ENTITY_INCIDENT:
-        return t == SK_EV_INCIDENT;
-    default:
-        return t == SK_EV_ADMISSION;
-    }
-}
-
-typedef struct subject_ctx {
-    sk_case c;
-    sk_entity entity;
-    char holder[SK_ID_LEN_MAX + 1]; /* agency that recorded the entity last */
-    sk_arena *arena;
-    sk_err rc;
-    sk_diag *diag;
-} subject_ctx;
-
-static int subject_row(const sk_ledger_row *row, void *vctx)
-{
-    subject_ctx *ctx = vctx;
-    sk_event ev;
-
-    sk_arena_reset(ctx->arena);
-    ctx->rc = sk_event_from_row(row, ctx->arena, &ev, ctx->diag);
-    if (ctx->rc != SK_OK)
-        return 1;
-    sk_case_apply(&ctx->c, &ev);
-    if (records_entity(ev.type, ctx->entity))
-        snprintf(ctx->holder, sizeof(ctx->holder), "%.*s", (int)ev.agency.len, ev.agency.ptr);
-    return 0;
-}
-
-/* Attribute bits of the request, from the child's case. */
-static uint32_t attributes(const sk_case *c, sk_entity entity, const char *requester)
-{
-    uint32_t attrs = 0;
-    size_t i;
-
-    if (c->custody == SK_CUSTODY_RELEASED || c->custody == SK_CUSTODY_DISCHARGED ||
-        (c->custody == SK_CUSTODY_CLOSED && c->released_at != 0))
-        attrs |= 1u << SK_ATTR_RELEASED;
-    if (c->custody == SK_CUSTODY_IN_CARE)
-        attrs |= 1u << SK_ATTR_IN_CARE;
-    for (i = 0; i < c->relief_count; i++) {
-        if (c->relief[i].type == 0) /* asylum */
-            attrs |= 1u << SK_ATTR_ASYLUM;
-    }
-    for (i = 0; i < c->counsel_count; i++) {
-        if (strcmp(c->counsel[i], requester) == 0)
-            attrs |= 1u << SK_ATTR_COUNSEL_OF_RECORD;
-    }
-    /* A finding in the criminal-history checks (public records, sex-offender
-     * registry, fingerprints) is what the rider's exception turns on. */
-    for (i = 0; i < c->sponsor_count; i++) {
-        if (c->sponsors[i].checks_flagged & 0x7u)
-            attrs |= 1u << SK_ATTR_QUALIFYING_OFFENCE;
-    }
-    if (entity == SK_ENTITY_HOUSEHOLD_MEMBER)
-        attrs |= 1u << SK_ATTR_ADULT_HOUSEHOLD;
-    return attrs;
-}
 
 static int parse_fields(const char *text, uint64_t *mask)
 {
@@ -168,59 +90,49 @@ static int build_request(const check_opts *o, const sk_policy *policy, sk_reques
 static int load_subject(sk_store *store, const check_opts *o, const sk_policy *policy,
                         sk_request *req)
 {
-    subject_ctx *ctx = calloc(1, sizeof(*ctx));
+    sk_subject *subject = calloc(1, sizeof(*subject));
+    sk_arena *arena = NULL;
     sk_diag diag;
     sk_err rc;
     int code = SK_EXIT_OK;
 
-    if (ctx == NULL)
+    if (subject == NULL)
         return SK_EXIT_FAIL;
     sk_diag_clear(&diag);
-    ctx->diag = &diag;
-    ctx->entity = req->entity;
-    sk_case_init(&ctx->c, sk_str_c(o->subject));
-    rc = sk_arena_new(64 * 1024, 4 * 1024 * 1024, &ctx->arena);
+    rc = sk_arena_new(64 * 1024, 4 * 1024 * 1024, &arena);
     if (rc == SK_OK)
-        rc = sk_store_ledger_scan(store, SK_SCAN_CHILD, sk_str_c(o->subject), subject_row, ctx,
-                                  &diag);
-    if (rc == SK_OK)
-        rc = ctx->rc;
-    if (rc == SK_OK && ctx->c.event_count == 0)
+        rc = sk_subject_load(store, sk_str_c(o->subject), arena, subject, &diag);
+    if (rc == SK_ERR_NOT_FOUND)
         rc = sk_diag_set(&diag, SK_ERR_NOT_FOUND, "subject", "no child with that id");
     if (rc != SK_OK) {
         sk_cli_error("policy check", rc, &diag);
         code = SK_EXIT_FAIL;
     } else {
-        req->attrs = attributes(&ctx->c, req->entity, o->agency);
-        req->record_agency =
-            sk_policy_agency(policy, sk_str_c(o->record_agency ? o->record_agency : ctx->holder));
+        sk_subject_fill(subject, policy, sk_str_c(o->agency), req);
+        if (o->record_agency != NULL)
+            req->record_agency = sk_policy_agency(policy, sk_str_c(o->record_agency));
     }
-    sk_arena_free(ctx->arena);
-    free(ctx);
+    sk_arena_free(arena);
+    free(subject);
     return code;
 }
 
-static const char *const rule_kinds[] = {"default", "constraint", "role", "agreement",
-                                         "break_glass"};
-
-static void print_json(const sk_policy *policy, const sk_request *req, const sk_decision *d,
-                       const char *reason)
+/* The same JSON as POST /v1/policy/check answers (sk_decision_json). */
+static int print_json(const sk_policy *policy, const sk_request *req, const sk_decision *d)
 {
-    printf("{\"decision\":\"%s\",\"rule\":{\"kind\":\"%s\"", d->permit ? "permit" : "deny",
-           rule_kinds[d->kind]);
-    if (d->rule != NULL)
-        printf(",\"id\":\"%s\",\"version\":%u", d->rule->id, d->rule->version);
-    printf("},\"record_agency\":\"%s\",\"fields\":[",
-           req->record_agency >= 0 ? sk_policy_agency_at(policy, (size_t)req->record_agency)->id
-                                   : "");
-    sk_cli_print_json_names(stdout, sk_policy_field_names, d->fields);
-    printf("],\"withheld\":[");
-    sk_cli_print_json_names(stdout, sk_policy_field_names, d->withheld);
-    printf("],\"obligations\":[");
-    sk_cli_print_json_names(stdout, sk_obligation_names, d->obligations);
-    printf("],\"retention_days\":%u,\"reason\":", d->retention_days);
-    sk_cli_print_json_string(stdout, reason);
-    printf("}\n");
+    sk_buf buf;
+    sk_err rc;
+
+    sk_buf_init(&buf, 64 * 1024);
+    rc = sk_decision_json(policy, req, d, &buf);
+    if (rc == SK_OK)
+        rc = sk_buf_append(&buf, "\n", 1);
+    if (rc == SK_OK)
+        fputs(buf.ptr, stdout);
+    else
+        sk_cli_error("policy check", rc, NULL);
+    sk_buf_fini(&buf);
+    return rc == SK_OK ? SK_EXIT_OK : SK_EXIT_FAIL;
 }
 
 static void print_text(const sk_decision *d, const char *reason)
@@ -268,7 +180,7 @@ static int audit(const check_opts *o, sk_store *store, sk_keyring *keyring, cons
     rec.subject_count = 1;
     rec.fields = d->fields;
     rec.decision = d->permit ? SK_STR("permit") : SK_STR("deny");
-    rec.rule_kind = sk_str_c(rule_kinds[d->kind]);
+    rec.rule_kind = sk_str_c(sk_rule_kind_name(d->kind));
     rec.rule_id = d->rule ? sk_str_c(d->rule->id) : SK_STR("");
     rec.rule_version = d->rule ? d->rule->version : 0;
     rec.reason = sk_str_c(reason);
@@ -299,10 +211,11 @@ static int check(const check_opts *o)
     }
     if (code == SK_EXIT_OK) {
         if (o->json)
-            print_json(policy, &req, &d, reason);
+            code = print_json(policy, &req, &d);
         else
             print_text(&d, reason);
-        code = d.permit ? SK_EXIT_OK : SK_EXIT_DENY;
+        if (code == SK_EXIT_OK)
+            code = d.permit ? SK_EXIT_OK : SK_EXIT_DENY;
     }
     sk_policy_free(policy);
     sk_cli_close(store, keyring);

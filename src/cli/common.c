@@ -208,8 +208,7 @@ uint64_t sk_cli_audit_expected_size(sk_store *store)
     return end == (const char *)buf ? 0 : n;
 }
 
-/* Remembers how far the log reached, so that a later truncation shows. */
-static sk_err note_audit_size(sk_store *store, uint64_t records, sk_diag *diag)
+sk_err sk_cli_audit_note_size(sk_store *store, uint64_t records, sk_diag *diag)
 {
     char size[32];
     sk_err rc;
@@ -253,7 +252,7 @@ int sk_cli_audit_append(const char *db, sk_store *store, sk_keyring *keyring,
         sk_audit_head(log, &head);
     sk_audit_close(log);
     if (rc == SK_OK)
-        rc = note_audit_size(store, head.size, &diag);
+        rc = sk_cli_audit_note_size(store, head.size, &diag);
     if (rc != SK_OK) {
         sk_cli_error("audit", rc, &diag);
         fprintf(stderr, "safekeep: the decision could not be recorded; nothing is disclosed\n");

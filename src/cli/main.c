@@ -26,6 +26,8 @@ static const command commands[] = {
     {"agreement", sk_cli_agreement, "add, list, show and rescind agreements and constraints"},
     {"policy", sk_cli_policy, "check what a request would be told (policy check)"},
     {"audit", sk_cli_audit, "verify the audit log, who accessed a person, oversight reports"},
+    {"serve", sk_cli_serve, "run the HTTP API (safekeepd) until SIGTERM"},
+    {"token", sk_cli_token, "create, list and revoke bearer tokens for the HTTP API"},
     {"generate", sk_cli_generate, "write a synthetic population (events, spreadsheet, truth)"},
 };
 

@@ -28,11 +28,12 @@
 #include "sk_int.h"
 
 #define KDF_CONTEXT "safekeep"
-enum { SUBKEY_SEAL = 1, SUBKEY_BLIND = 2, SUBKEY_SIGN = 3 };
+enum { SUBKEY_SEAL = 1, SUBKEY_BLIND = 2, SUBKEY_SIGN = 3, SUBKEY_TOKEN = 4 };
 
 struct sk_keyring {
     unsigned char seal_key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
     unsigned char blind_key[crypto_generichash_KEYBYTES];
+    unsigned char token_key[crypto_generichash_KEYBYTES];
     unsigned char sign_sk[crypto_sign_SECRETKEYBYTES];
     unsigned char sign_pk[crypto_sign_PUBLICKEYBYTES];
     unsigned char nonce_prefix[16];
@@ -186,6 +187,8 @@ static sk_err derive(sk_keyring *k, const unsigned char master[SK_KEY_BYTES])
     if (crypto_kdf_derive_from_key(k->seal_key, sizeof(k->seal_key), SUBKEY_SEAL, KDF_CONTEXT,
                                    master) != 0 ||
         crypto_kdf_derive_from_key(k->blind_key, sizeof(k->blind_key), SUBKEY_BLIND, KDF_CONTEXT,
+                                   master) != 0 ||
+        crypto_kdf_derive_from_key(k->token_key, sizeof(k->token_key), SUBKEY_TOKEN, KDF_CONTEXT,
                                    master) != 0)
         return SK_ERR_CRYPTO;
     randombytes_buf(k->nonce_prefix, sizeof(k->nonce_prefix));
@@ -294,4 +297,26 @@ void sk_blind_index(const sk_keyring *keyring, const char *domain, sk_str normal
     crypto_generichash_update(&st, (const unsigned char *)normalised.ptr, normalised.len);
     crypto_generichash_final(&st, out, SK_BLIND_BYTES);
     sodium_memzero(&st, sizeof(st));
+}
+
+static_assert(SK_TOKEN_HASH_BYTES >= crypto_generichash_BYTES_MIN &&
+                  SK_TOKEN_HASH_BYTES <= crypto_generichash_BYTES_MAX,
+              "token hash size");
+
+/* Bearer tokens get their own subkey, so that a stored token hash says
+ * nothing about blind indexes or sealed data, and vice versa. */
+void sk_crypto_token_hash(const sk_keyring *keyring, sk_str token,
+                          unsigned char out[SK_TOKEN_HASH_BYTES])
+{
+    SK_ASSERT(keyring != NULL);
+    SK_ASSERT(out != NULL);
+    crypto_generichash(out, SK_TOKEN_HASH_BYTES, (const unsigned char *)token.ptr, token.len,
+                       keyring->token_key, sizeof(keyring->token_key));
+}
+
+int sk_crypto_eq(const void *a, const void *b, size_t len)
+{
+    SK_ASSERT(a != NULL);
+    SK_ASSERT(b != NULL);
+    return sodium_memcmp(a, b, len) == 0;
 }

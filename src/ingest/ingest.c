@@ -39,6 +39,7 @@ struct sk_ingest {
     sk_arena *replay_arena;
     int64_t now;
     int in_tx;
+    uint64_t last_seq; /* of the last event appended */
     sk_ingest_stats stats;
     sk_ledger_seal seal; /* loaded at begin: the ledger's chain and tree */
 };
@@ -184,6 +185,11 @@ void sk_ingest_abort(sk_ingest *ing)
     cache_clear(ing); /* cached cases may hold rolled-back events */
 }
 
+uint64_t sk_ingest_last_seq(const sk_ingest *ing)
+{
+    return ing->last_seq;
+}
+
 sk_ingest_stats sk_ingest_get_stats(const sk_ingest *ing)
 {
     return ing->stats;
@@ -294,6 +300,8 @@ static sk_err append(sk_ingest *ing, sk_event *ev, sk_diag *diag)
         rc = sk_ledger_seal_row(&ing->seal, &row);
     if (rc == SK_OK)
         rc = sk_store_ledger_append(ing->store, &row, &seq, diag);
+    if (rc == SK_OK)
+        ing->last_seq = seq;
     return rc;
 }
 

@@ -215,6 +215,190 @@ void sk_sq_done(sqlite3_stmt *st)
     sqlite3_clear_bindings(st);
 }
 
+/* ---- Bearer tokens ----
+ *
+ * Tokens live outside the ledger: they are credentials, not case history,
+ * and a revocation must take effect at once, not on a replay. Only a keyed
+ * hash of each token is kept. The table is created on every open (IF NOT
+ * EXISTS, a no-op once it is there), so that databases made before tokens
+ * existed gain it without a new schema version. Its statements are prepared
+ * per call rather than held in the handle's table: a few microseconds per
+ * request, against a network round trip.
+ */
+
+static const char tokens_schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS tokens(id TEXT PRIMARY KEY, hash BLOB NOT NULL,"
+    " agency TEXT NOT NULL, user TEXT NOT NULL, role TEXT NOT NULL,"
+    " created_at INTEGER NOT NULL, expires_at INTEGER, revoked_at INTEGER) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS tokens_created ON tokens(created_at, id);";
+
+#define TOKEN_COLS "id, agency, user, role, hash, created_at, expires_at, revoked_at"
+
+/* Creates the tokens table. Failing to add it to an existing database is
+ * not fatal, so that a read-only copy of an older database still opens; the
+ * token calls then report the store error themselves. */
+static sk_err tokens_schema(sk_store *s, int create, sk_diag *diag)
+{
+    char *err = NULL;
+    sk_err rc = SK_OK;
+
+    if (sqlite3_exec(s->db, tokens_schema_sql, NULL, NULL, &err) != SQLITE_OK && create)
+        rc = sk_diag_set(diag, SK_ERR_STORE, "", "schema: %s", err ? err : "?");
+    sqlite3_free(err);
+    return rc;
+}
+
+static sk_err token_prep(sk_store *s, const char *sql, sqlite3_stmt **out, sk_diag *diag)
+{
+    *out = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, out, NULL) != SQLITE_OK) {
+        sqlite3_finalize(*out);
+        *out = NULL;
+        return sk_sq_fail(s, diag, "prepare");
+    }
+    return SK_OK;
+}
+
+/* Copies a text column into a fixed buffer; 0 when it does not fit. */
+static int token_copy_col(sqlite3_stmt *st, int col, char *buf, size_t cap)
+{
+    sk_str v = sk_sq_col_str(st, col);
+
+    if (v.len >= cap)
+        return 0;
+    memcpy(buf, v.ptr, v.len);
+    buf[v.len] = '\0';
+    return 1;
+}
+
+/* Reads the current row (TOKEN_COLS) into t. */
+static sk_err token_row(sqlite3_stmt *st, sk_store_token *t, sk_diag *diag)
+{
+    const void *hash;
+
+    memset(t, 0, sizeof(*t));
+    hash = sqlite3_column_blob(st, 4);
+    if (hash == NULL || sqlite3_column_bytes(st, 4) != SK_STORE_TOKEN_HASH_BYTES ||
+        !token_copy_col(st, 0, t->id, sizeof(t->id)) ||
+        !token_copy_col(st, 1, t->agency, sizeof(t->agency)) ||
+        !token_copy_col(st, 2, t->user, sizeof(t->user)) ||
+        !token_copy_col(st, 3, t->role, sizeof(t->role)))
+        return sk_diag_set(diag, SK_ERR_STORE, "tokens", "a stored token is malformed");
+    memcpy(t->hash, hash, SK_STORE_TOKEN_HASH_BYTES);
+    t->created_at = sqlite3_column_int64(st, 5);
+    t->expires_at = sqlite3_column_int64(st, 6);
+    t->revoked_at = sqlite3_column_int64(st, 7);
+    return SK_OK;
+}
+
+sk_err sk_store_token_put(sk_store *store, const sk_store_token *token, sk_diag *diag)
+{
+    sqlite3_stmt *st = NULL;
+    sk_err rc;
+
+    SK_ASSERT(store != NULL);
+    SK_ASSERT(token != NULL);
+    SK_ASSERT(token->id[0] != '\0');
+    rc = token_prep(store, "INSERT INTO tokens(" TOKEN_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
+                    &st, diag);
+    if (rc != SK_OK)
+        goto out;
+    sk_sq_bind_cstr(st, 1, token->id);
+    sk_sq_bind_cstr(st, 2, token->agency);
+    sk_sq_bind_cstr(st, 3, token->user);
+    sk_sq_bind_cstr(st, 4, token->role);
+    sqlite3_bind_blob(st, 5, token->hash, SK_STORE_TOKEN_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, token->created_at);
+    sk_sq_bind_time(st, 7, token->expires_at);
+    sk_sq_bind_time(st, 8, token->revoked_at);
+    rc = sk_sq_run(store, st, diag, "token put");
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+sk_err sk_store_token_get(sk_store *store, sk_str id, sk_store_token *out, sk_diag *diag)
+{
+    sqlite3_stmt *st = NULL;
+    sk_err rc;
+    int step;
+
+    SK_ASSERT(store != NULL);
+    SK_ASSERT(out != NULL);
+    rc = token_prep(store, "SELECT " TOKEN_COLS " FROM tokens WHERE id = ?1", &st, diag);
+    if (rc != SK_OK)
+        goto out;
+    sk_sq_bind_str(st, 1, id);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        rc = token_row(st, out, diag);
+    else if (step == SQLITE_DONE)
+        rc = SK_ERR_NOT_FOUND;
+    else
+        rc = sk_sq_fail(store, diag, "token get");
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+sk_err sk_store_token_revoke(sk_store *store, sk_str id, int64_t at, sk_diag *diag)
+{
+    sqlite3_stmt *st = NULL;
+    sk_err rc;
+
+    SK_ASSERT(store != NULL);
+    /* coalesce keeps the first revocation: the time it stopped working is
+     * what an investigation needs. */
+    rc = token_prep(store, "UPDATE tokens SET revoked_at = coalesce(revoked_at, ?2) WHERE id = ?1",
+                    &st, diag);
+    if (rc != SK_OK)
+        goto out;
+    sk_sq_bind_str(st, 1, id);
+    sqlite3_bind_int64(st, 2, at);
+    rc = sk_sq_run(store, st, diag, "token revoke");
+    if (rc == SK_OK && sqlite3_changes(store->db) == 0)
+        rc = SK_ERR_NOT_FOUND;
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+sk_err sk_store_token_list(sk_store *store, sk_str agency, sk_store_token_cb cb, void *ctx,
+                           sk_diag *diag)
+{
+    sqlite3_stmt *st = NULL;
+    sk_store_token row;
+    sk_err rc;
+    int step;
+
+    SK_ASSERT(store != NULL);
+    SK_ASSERT(cb != NULL);
+    rc = token_prep(store,
+                    "SELECT " TOKEN_COLS " FROM tokens WHERE ?1 IS NULL OR agency = ?1 "
+                    "ORDER BY created_at, id",
+                    &st, diag);
+    if (rc != SK_OK)
+        goto out;
+    sk_sq_bind_str(st, 1, agency);
+    for (;;) {
+        step = sqlite3_step(st);
+        if (step == SQLITE_DONE)
+            break;
+        if (step != SQLITE_ROW) {
+            rc = sk_sq_fail(store, diag, "token list");
+            break;
+        }
+        rc = token_row(st, &row, diag);
+        if (rc != SK_OK || cb(&row, ctx) != 0)
+            break;
+    }
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- end of bearer tokens ---- */
+
 static sk_err configure(sk_store *s, int create, sk_diag *diag)
 {
     char *err = NULL;
@@ -233,6 +417,8 @@ static sk_err configure(sk_store *s, int create, sk_diag *diag)
     sqlite3_free(err);
     if (rc == SK_OK && create)
         rc = sk_store_meta_put(s, "schema_version", SCHEMA_VERSION, 1, diag);
+    if (rc == SK_OK)
+        rc = tokens_schema(s, create, diag);
     return rc;
 }
 

@@ -1170,6 +1170,77 @@ static void test_append_many(void **state)
     assert_true(s.order_ok);
 }
 
+/* ------------------------------------------------------------ async append */
+
+typedef struct async_wait {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    unsigned calls;
+    sk_err rc;
+    uint64_t first_seq;
+} async_wait;
+
+static void async_done(void *ctx, sk_err rc, uint64_t first_seq)
+{
+    async_wait *w = ctx;
+
+    pthread_mutex_lock(&w->mu);
+    w->calls++;
+    w->rc = rc;
+    w->first_seq = first_seq;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void async_wait_for(async_wait *w, unsigned calls)
+{
+    pthread_mutex_lock(&w->mu);
+    while (w->calls < calls)
+        pthread_cond_wait(&w->cv, &w->mu);
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* The callback comes once per call, after the records are durable (they
+ * verify from the file at that moment), with the first sequence number; a
+ * failing group reports SK_ERR_IO and later calls are refused at once. */
+static void test_append_async(void **state)
+{
+    fixture *f = *state;
+    async_wait w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, SK_OK, 0};
+    sk_audit_record recs[3];
+    uint64_t seq, records = 0, bad = 0, hist[SK_AUDIT_HIST_BUCKETS], total = 0;
+    rec_text t[3];
+    sk_audit *log = open_log(f, f->path);
+
+    assert_int_equal(append_record(log, 0, &seq), SK_OK);
+    for (uint64_t i = 0; i < 3; i++) {
+        make_record(1 + i, &t[i]);
+        recs[i] = t[i].rec;
+    }
+    assert_int_equal(sk_audit_append_async(log, recs, 3, async_done, &w), SK_OK);
+    async_wait_for(&w, 1);
+    assert_int_equal(w.rc, SK_OK);
+    assert_int_equal(w.first_seq, 1);
+    assert_int_equal(verify(f, f->path, &records, &bad), SK_OK);
+    assert_int_equal(records, 4);
+    assert_int_equal(sk_audit_append_async(log, recs, 0, async_done, &w), SK_ERR_INVALID);
+    sk_audit_batch_histogram(log, hist);
+    for (size_t b = 0; b < SK_AUDIT_HIST_BUCKETS; b++)
+        total += hist[b];
+    assert_int_equal(total, 2);
+    assert_int_equal(hist[0], 1); /* the single record */
+    assert_int_equal(hist[2], 1); /* the three, one group of at most 4 */
+    assert_int_equal(sk_audit_failed(log), 0);
+    sk_audit_fail_after(log, 1);
+    assert_int_equal(sk_audit_append_async(log, recs, 2, async_done, &w), SK_OK);
+    async_wait_for(&w, 2);
+    assert_int_equal(w.rc, SK_ERR_IO);
+    assert_int_equal(sk_audit_failed(log), 1);
+    assert_int_equal(sk_audit_append_async(log, recs, 1, async_done, &w), SK_ERR_IO);
+    sk_audit_close(log);
+    assert_int_equal(w.calls, 2);
+}
+
 /* ------------------------------------------------------------ group commit */
 
 static void test_group_commit(void **state)
@@ -1481,6 +1552,7 @@ int main(void)
         T_(test_open_refuses_tampering),
         T_(test_flip_sampled_large_log),
         T_(test_append_many),
+        T_(test_append_async),
         T_(test_group_commit),
         T_(test_fail_after),
         T_(test_recovery_cuts_unsigned_tail),

@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * h_audit.c: the audit routes. Tree heads and proofs are hashes only, for
+ * any authenticated caller: anyone holding a published tree head may check
+ * that the log is consistent with it. Who accessed a child is itself about
+ * the child, so it is decided by the policy like any read of the child,
+ * for the declared purpose (an inspector general under its access
+ * agreement, an agency auditor for its own records, counsel of record for
+ * the person concerned), and the decision is recorded. The oversight report
+ * and full verification are for oversight agencies and for auditors and
+ * administrators. The queries read the log file up to its last signed tree
+ * head, so they never see a group the writer is still committing.
+ */
+#include "api.h"
+
+#include <errno.h>
+
+#include "../cli/cli.h"
+#include "safekeep/sk_subject.h"
+#include "safekeep/sk_time.h"
+#include "safekeep/sk_view.h"
+
+#include "sk_int.h"
+
+#define AUDIT_OUT_MAX (16u * 1024 * 1024)
+
+static int oversight_caller(sk_req *r)
+{
+    const sk_pol_agency *a =
+        r->agency >= 0 ? sk_policy_agency_at(r->api->policy, (size_t)r->agency) : NULL;
+
+    return (a != NULL && a->kind == SK_KIND_OVERSIGHT) || strcmp(r->token.role, "auditor") == 0 ||
+           strcmp(r->token.role, "administrator") == 0;
+}
+
+static int number(sk_req *r, const char *name, int required, uint64_t *out)
+{
+    const char *q = sk_api_query(r, name);
+    char msg[96], *end;
+    unsigned long long v;
+
+    *out = 0;
+    if (q == NULL && !required)
+        return 1;
+    errno = 0;
+    v = q != NULL && q[0] >= '0' && q[0] <= '9' ? strtoull(q, &end, 10) : 0;
+    if (q == NULL || q[0] < '0' || q[0] > '9' || errno != 0 || *end != '\0') {
+        snprintf(msg, sizeof(msg), "%s: expected a non-negative integer", name);
+        sk_api_problem(r, 400, "bad-request", msg);
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+/* Runs a query that renders into a buffer, then answers with it. */
+static void answer(sk_req *r, sk_err rc, sk_buf *body, const sk_diag *diag)
+{
+    if (rc == SK_OK)
+        rc = sk_buf_append_str(&r->out, sk_buf_str(body));
+    if (rc == SK_OK)
+        sk_api_json(r, 200);
+    else
+        sk_api_problem_err(r, rc, diag);
+    sk_buf_fini(body);
+}
+
+void sk_api_audit_tree_head(sk_req *r)
+{
+    sk_buf body;
+    sk_diag diag;
+
+    sk_diag_clear(&diag);
+    sk_buf_init(&body, AUDIT_OUT_MAX);
+    answer(r, sk_audit_tree_head_json(r->api->cfg.audit_log, r->api->keyring, &body, &diag), &body,
+           &diag);
+}
+
+void sk_api_audit_inclusion(sk_req *r)
+{
+    uint64_t seq, size;
+    sk_buf body;
+    sk_diag diag;
+
+    if (!number(r, "seq", 1, &seq) || !number(r, "size", 0, &size))
+        return;
+    sk_diag_clear(&diag);
+    sk_buf_init(&body, AUDIT_OUT_MAX);
+    answer(r,
+           sk_audit_inclusion_json(r->api->cfg.audit_log, r->api->keyring, seq, size, &body, &diag),
+           &body, &diag);
+}
+
+void sk_api_audit_consistency(sk_req *r)
+{
+    uint64_t from, to;
+    sk_buf body;
+    sk_diag diag;
+
+    if (!number(r, "from", 1, &from) || !number(r, "to", 1, &to))
+        return;
+    sk_diag_clear(&diag);
+    sk_buf_init(&body, AUDIT_OUT_MAX);
+    answer(
+        r,
+        sk_audit_consistency_json(r->api->cfg.audit_log, r->api->keyring, from, to, &body, &diag),
+        &body, &diag);
+}
+
+void sk_api_audit_verify(sk_req *r)
+{
+    sk_buf body;
+    sk_diag diag;
+
+    if (!oversight_caller(r)) {
+        sk_api_problem(r, 403, "forbidden",
+                       "verifying the whole log is for oversight agencies, auditors and "
+                       "administrators");
+        return;
+    }
+    sk_diag_clear(&diag);
+    sk_buf_init(&body, AUDIT_OUT_MAX);
+    answer(r,
+           sk_audit_verify_json(r->api->cfg.audit_log, r->api->keyring,
+                                sk_cli_audit_expected_size(sk_api_store(r)), 0, &body, &diag),
+           &body, &diag);
+}
+
+static int day_ms(sk_req *r, const char *name, int64_t *out)
+{
+    const char *q = sk_api_query(r, name);
+    char msg[96];
+
+    *out = 0;
+    if (q == NULL)
+        return 1;
+    if (strlen(q) == 10 && sk_time_parse_human_date(sk_str_c(q), out) == SK_OK) {
+        *out *= 1000;
+        return 1;
+    }
+    snprintf(msg, sizeof(msg), "%s: expected a date YYYY-MM-DD", name);
+    sk_api_problem(r, 400, "bad-request", msg);
+    return 0;
+}
+
+void sk_api_audit_report(sk_req *r)
+{
+    int64_t from, to;
+    sk_buf body;
+    sk_diag diag;
+
+    if (!oversight_caller(r)) {
+        sk_api_problem(r, 403, "forbidden",
+                       "the oversight report is for oversight agencies, auditors and "
+                       "administrators");
+        return;
+    }
+    if (!day_ms(r, "from", &from) || !day_ms(r, "to", &to))
+        return;
+    sk_diag_clear(&diag);
+    sk_buf_init(&body, AUDIT_OUT_MAX);
+    answer(r, sk_audit_report(r->api->cfg.audit_log, r->api->keyring, from, to, &body, &diag),
+           &body, &diag);
+}
+
+/* Who saw this child's records: decided like a read of the child. */
+void sk_api_audit_subject(sk_req *r)
+{
+    sk_str id = r->params[0];
+    uint64_t offset, limit;
+    sk_subject *subject = NULL;
+    sk_request req;
+    sk_decision d;
+    sk_buf body;
+    sk_diag diag;
+    sk_err rc;
+
+    if (!number(r, "offset", 0, &offset) || !number(r, "limit", 0, &limit))
+        return;
+    if (limit == 0)
+        limit = 100;
+    if (limit > SK_AUDIT_QUERY_LIMIT_MAX) {
+        sk_api_problem(r, 400, "bad-request", "limit: expected an integer from 1 to 1000");
+        return;
+    }
+    rc = sk_api_load_subject(r, id, &subject);
+    if (rc != SK_OK && rc != SK_ERR_NOT_FOUND)
+        return;
+    sk_api_decide(r, SK_ACTION_READ, SK_ENTITY_CHILD, sk_view_fields(SK_ENTITY_CHILD), subject, 0,
+                  &req, &d);
+    if (!d.permit) {
+        sk_api_forbidden(r, &req, &d, subject ? id : SK_STR_NULL);
+        return;
+    }
+    if (subject == NULL) {
+        sk_api_problem(r, 404, "not-found", "no child with that id");
+        return;
+    }
+    rc = sk_api_audit_decision(r, &req, &d, id);
+    if (rc != SK_OK) {
+        sk_api_problem_err(r, rc, NULL);
+        return;
+    }
+    sk_diag_clear(&diag);
+    sk_buf_init(&body, AUDIT_OUT_MAX);
+    answer(r,
+           sk_audit_who_accessed(r->api->cfg.audit_log, r->api->keyring, id, offset,
+                                 (uint32_t)limit, &body, &diag),
+           &body, &diag);
+}
