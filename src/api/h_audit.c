@@ -24,22 +24,29 @@
 
 #define AUDIT_OUT_MAX (16u * 1024 * 1024)
 
-static int oversight_caller(sk_req *r)
+static int oversight_agency(sk_req *r)
 {
     const sk_pol_agency *a =
         r->agency >= 0 ? sk_policy_agency_at(r->api->policy, (size_t)r->agency) : NULL;
 
-    return (a != NULL && a->kind == SK_KIND_OVERSIGHT) || strcmp(r->token.role, "auditor") == 0 ||
+    return a != NULL && a->kind == SK_KIND_OVERSIGHT;
+}
+
+/* Verification says only whether the log is intact: auditors and
+ * administrators of any agency may ask. */
+static int verifier(sk_req *r)
+{
+    return oversight_agency(r) || strcmp(r->token.role, "auditor") == 0 ||
            strcmp(r->token.role, "administrator") == 0;
 }
 
+/* A non-negative integer parameter; *out keeps its default when absent. */
 static int number(sk_req *r, const char *name, int required, uint64_t *out)
 {
     const char *q = sk_api_query(r, name);
     char msg[96], *end;
     unsigned long long v;
 
-    *out = 0;
     if (q == NULL && !required)
         return 1;
     errno = 0;
@@ -78,7 +85,7 @@ void sk_api_audit_tree_head(sk_req *r)
 
 void sk_api_audit_inclusion(sk_req *r)
 {
-    uint64_t seq, size;
+    uint64_t seq = 0, size = 0;
     sk_buf body;
     sk_diag diag;
 
@@ -93,7 +100,7 @@ void sk_api_audit_inclusion(sk_req *r)
 
 void sk_api_audit_consistency(sk_req *r)
 {
-    uint64_t from, to;
+    uint64_t from = 0, to = 0;
     sk_buf body;
     sk_diag diag;
 
@@ -112,7 +119,7 @@ void sk_api_audit_verify(sk_req *r)
     sk_buf body;
     sk_diag diag;
 
-    if (!oversight_caller(r)) {
+    if (!verifier(r)) {
         sk_api_problem(r, 403, "forbidden",
                        "verifying the whole log is for oversight agencies, auditors and "
                        "administrators");
@@ -149,10 +156,10 @@ void sk_api_audit_report(sk_req *r)
     sk_buf body;
     sk_diag diag;
 
-    if (!oversight_caller(r)) {
-        sk_api_problem(r, 403, "forbidden",
-                       "the oversight report is for oversight agencies, auditors and "
-                       "administrators");
+    /* The report names every agency's denials and their subjects: for
+     * oversight agencies only. */
+    if (!oversight_agency(r)) {
+        sk_api_problem(r, 403, "forbidden", "the oversight report is for oversight agencies");
         return;
     }
     if (!day_ms(r, "from", &from) || !day_ms(r, "to", &to))
@@ -167,7 +174,7 @@ void sk_api_audit_report(sk_req *r)
 void sk_api_audit_subject(sk_req *r)
 {
     sk_str id = r->params[0];
-    uint64_t offset, limit;
+    uint64_t offset = 0, limit = 100;
     sk_subject *subject = NULL;
     sk_request req;
     sk_decision d;
@@ -177,9 +184,7 @@ void sk_api_audit_subject(sk_req *r)
 
     if (!number(r, "offset", 0, &offset) || !number(r, "limit", 0, &limit))
         return;
-    if (limit == 0)
-        limit = 100;
-    if (limit > SK_AUDIT_QUERY_LIMIT_MAX) {
+    if (limit == 0 || limit > SK_AUDIT_QUERY_LIMIT_MAX) {
         sk_api_problem(r, 400, "bad-request", "limit: expected an integer from 1 to 1000");
         return;
     }

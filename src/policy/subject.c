@@ -163,5 +163,10 @@ void sk_subject_fill(const sk_subject *s, const sk_policy *policy, sk_str reques
         return;
     }
     req->attrs = sk_subject_attrs(s, req->entity, requester);
-    req->record_agency = sk_policy_agency(policy, sk_str_c(s->holder[req->entity]));
+    /* No record of that kind yet (a child without a sponsor): the agency
+     * that holds the case answers for it, so its own users see an empty
+     * list rather than a refusal naming nobody. */
+    req->record_agency =
+        sk_policy_agency(policy, sk_str_c(s->holder[req->entity][0] ? s->holder[req->entity]
+                                                                    : s->holder[SK_ENTITY_CHILD]));
 }

@@ -15,7 +15,8 @@
 #    the project's own rules: a unique operationId and a success response on
 #    every operation, declared tags, bearer security on /v1 only, known JSON
 #    Schema keywords, "required" keys that exist, and every example valid
-#    against its schema.
+#    against its schema (tests/lib/skschema.py, the evaluator that
+#    api_openapi.py also checks the server's answers with).
 # 2. Routes. The set of "METHOD /path" pairs in the document must equal
 #    `safekeep serve --routes`; each pair missing on either side is its own
 #    failing test point.
@@ -38,8 +39,11 @@ if "$BIN" serve --routes >"$TMP/routes" 2>"$TMP/routes.err"; then
     routes="$TMP/routes"
 fi
 
-python3 - "$DOC" "$routes" >"$TMP/results" 2>&1 <<'EOF'
+python3 - "$DOC" "$routes" "$ROOT/tests/lib" >"$TMP/results" 2>&1 <<'EOF'
 import json, re, sys
+
+sys.path.insert(0, sys.argv[3])
+import skschema
 
 doc_path, routes_path = sys.argv[1], sys.argv[2]
 results = []  # (passed, name, details)
@@ -386,88 +390,12 @@ if isinstance(doc, dict):
                     if t not in declared_tags]
     report("every operation's tags are declared", tag_problems)
 
-    # ---- examples against their schemas: a small JSON Schema evaluator
-    DATE = r"^\d{4}-\d{2}-\d{2}$"
-    DATE_TIME = r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
-    def type_ok(t, v):
-        if t == "null":
-            return v is None
-        if t == "boolean":
-            return isinstance(v, bool)
-        if t == "integer":
-            return isinstance(v, int) and not isinstance(v, bool)
-        if t == "number":
-            return isinstance(v, (int, float)) and not isinstance(v, bool)
-        if t == "string":
-            return isinstance(v, str)
-        if t == "array":
-            return isinstance(v, list)
-        if t == "object":
-            return isinstance(v, dict)
-        return False
-    def errors(s, v, where, depth=0):
-        if s is True or depth > 50:
-            return []
-        if s is False:
-            return ["%s: no value is allowed here" % where]
-        out = []
-        if "$ref" in s:
-            out += errors(resolve_pointer(s["$ref"]), v, where, depth + 1)
-        t = s.get("type")
-        if t is not None:
-            ts = t if isinstance(t, list) else [t]
-            if not any(type_ok(x, v) for x in ts):
-                return out + ["%s: expected %s" % (where, "/".join(ts))]
-        if "enum" in s and v not in s["enum"]:
-            out.append("%s: %r is not one of the enumeration" % (where, v))
-        if "const" in s and v != s["const"]:
-            out.append("%s: expected %r" % (where, s["const"]))
-        if isinstance(v, str):
-            if "pattern" in s and not re.search(s["pattern"], v):
-                out.append("%s: %r does not match %s" % (where, v, s["pattern"]))
-            if len(v) < s.get("minLength", 0) or len(v) > s.get("maxLength", len(v)):
-                out.append("%s: wrong length" % where)
-            fmt = s.get("format")
-            if fmt == "date" and not re.match(DATE, v):
-                out.append("%s: %r is not a date" % (where, v))
-            if fmt == "date-time" and not re.match(DATE_TIME, v):
-                out.append("%s: %r is not an RFC 3339 time" % (where, v))
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
-            if "minimum" in s and v < s["minimum"]:
-                out.append("%s: below the minimum" % where)
-            if "maximum" in s and v > s["maximum"]:
-                out.append("%s: above the maximum" % where)
-        if isinstance(v, list):
-            if len(v) < s.get("minItems", 0) or len(v) > s.get("maxItems", len(v)):
-                out.append("%s: wrong number of items" % where)
-            if "items" in s:
-                for i, x in enumerate(v):
-                    out += errors(s["items"], x, "%s/%d" % (where, i), depth + 1)
-        if isinstance(v, dict):
-            props = s.get("properties", {})
-            for r in s.get("required", []):
-                if r not in v:
-                    out.append("%s: missing %s" % (where, r))
-            for k, x in v.items():
-                if k in props:
-                    out += errors(props[k], x, "%s/%s" % (where, k), depth + 1)
-                elif "additionalProperties" in s:
-                    out += errors(s["additionalProperties"], x, "%s/%s" % (where, k), depth + 1)
-                if "propertyNames" in s:
-                    out += errors(s["propertyNames"], k, "%s (key %s)" % (where, k), depth + 1)
-        for sub in s.get("allOf", []):
-            out += errors(sub, v, where, depth + 1)
-        if "anyOf" in s and all(errors(sub, v, where, depth + 1) for sub in s["anyOf"]):
-            out.append("%s: matches none of anyOf" % where)
-        if "oneOf" in s:
-            n = sum(1 for sub in s["oneOf"] if not errors(sub, v, where, depth + 1))
-            if n != 1:
-                out.append("%s: matches %d of oneOf, not exactly one" % (where, n))
-        return out
+    # ---- examples against their schemas (tests/lib/skschema.py)
+    validator = skschema.Validator(doc)
     ex_problems = []
     for where, schema, value in examples:
         try:
-            ex_problems += errors(schema, value, where)
+            ex_problems += validator.errors(schema, value, where)
         except (KeyError, IndexError, ValueError) as e:
             ex_problems.append("%s: cannot evaluate (%s)" % (where, e))
     report("every example (%d) is valid against its schema" % len(examples), ex_problems)
