@@ -276,6 +276,13 @@ SK_NODISCARD sk_err sk_policy_rule_json(const sk_pol_rule *rule, sk_buf *out);
  * "break_glass". */
 const char *sk_rule_kind_name(sk_rule_kind kind);
 
+/* Appends the names of the bits of mask (names: a NULL-terminated table
+ * such as sk_policy_field_names) as a JSON array of strings. */
+SK_NODISCARD sk_err sk_policy_names_json(sk_buf *out, const char *const *names, uint64_t mask);
+
+/* Parses "a,b,c" field names into a mask. Returns -1 on an unknown name. */
+int sk_policy_fields_parse(const char *text, uint64_t *mask);
+
 /*
  * Appends decision d, made by policy on req, to out as one JSON object:
  * {"decision" ("permit"|"deny"),"rule":{"kind","id","version"} (id and

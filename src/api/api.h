@@ -172,12 +172,11 @@ void sk_api_forbidden(sk_req *r, const sk_request *req, const sk_decision *d, sk
 void sk_api_deny_response(sk_req *r, const sk_request *req, const sk_decision *d);
 /* Appends a "disclosure" object for a permit. */
 sk_err sk_api_disclosure_json(const sk_decision *d, sk_buf *out);
-/* Appends the names of the bits of mask as a JSON array. */
-sk_err sk_api_names_json(sk_buf *out, const char *const *names, uint64_t mask);
-/* "default", "constraint", "role", "agreement", "break_glass". */
-const char *sk_api_rule_kind(sk_rule_kind kind);
-/* Parses "a,b,c" field names into a mask; -1 on an unknown name. */
-int sk_api_parse_fields(const char *text, uint64_t *mask);
+/* Decides a read of one child's record: 1 when permitted and the child
+ * exists (the caller renders, then records the decision); else 0 with the
+ * answer prepared: the denial (recorded) or, only for a caller who would
+ * have been permitted, a 404. */
+int sk_api_read_child(sk_req *r, sk_str child, uint64_t fields, sk_request *req, sk_decision *d);
 /* Loads the child a request names; 0 when found, else prepares nothing and
  * returns SK_ERR_NOT_FOUND / other codes. */
 sk_err sk_api_load_subject(sk_req *r, sk_str child, struct sk_subject **out);

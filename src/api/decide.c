@@ -17,9 +17,6 @@
 
 #include "sk_int.h"
 
-static const char *const rule_kinds[] = {"default", "constraint", "role", "agreement",
-                                         "break_glass"};
-
 void sk_api_decide(sk_req *r, sk_action action, sk_entity entity, uint64_t fields,
                    const sk_subject *subject, int64_t at, sk_request *req, sk_decision *d)
 {
@@ -71,7 +68,7 @@ sk_err sk_api_audit_decision(sk_req *r, const sk_request *req, const sk_decision
     rec->subject_count = subject.len > 0;
     rec->fields = d->permit ? d->fields : 0;
     rec->decision = d->permit ? SK_STR("permit") : SK_STR("deny");
-    rec->rule_kind = sk_str_c(rule_kinds[d->kind]);
+    rec->rule_kind = sk_str_c(sk_rule_kind_name(d->kind));
     if (rc == SK_OK && d->rule != NULL)
         rc = arena_text(r, d->rule->id, &rec->rule_id);
     rec->rule_version = d->rule ? d->rule->version : 0;
@@ -90,7 +87,7 @@ sk_err sk_api_audit_decision(sk_req *r, const sk_request *req, const sk_decision
 
 static sk_err rule_json(const sk_decision *d, sk_buf *out)
 {
-    sk_err rc = sk_buf_printf(out, "{\"kind\":\"%s\"", rule_kinds[d->kind]);
+    sk_err rc = sk_buf_printf(out, "{\"kind\":\"%s\"", sk_rule_kind_name(d->kind));
 
     if (rc == SK_OK && d->rule != NULL) {
         rc = sk_buf_appendc(out, ",\"id\":");
@@ -139,21 +136,6 @@ void sk_api_deny_response(sk_req *r, const sk_request *req, const sk_decision *d
         sk_api_problem(r, 500, "internal", "internal error");
 }
 
-static sk_err names_json(sk_buf *out, const char *const *names, uint64_t mask)
-{
-    sk_err rc = sk_buf_append(out, "[", 1);
-    int first = 1;
-    size_t i;
-
-    for (i = 0; rc == SK_OK && names[i] != NULL && i < 64; i++) {
-        if (!((mask >> i) & 1u))
-            continue;
-        rc = sk_buf_printf(out, "%s\"%s\"", first ? "" : ",", names[i]);
-        first = 0;
-    }
-    return rc == SK_OK ? sk_buf_append(out, "]", 1) : rc;
-}
-
 sk_err sk_api_disclosure_json(const sk_decision *d, sk_buf *out)
 {
     sk_err rc = sk_buf_appendc(out, "{\"rule\":");
@@ -163,45 +145,18 @@ sk_err sk_api_disclosure_json(const sk_decision *d, sk_buf *out)
     if (rc == SK_OK)
         rc = sk_buf_appendc(out, ",\"fields\":");
     if (rc == SK_OK)
-        rc = names_json(out, sk_policy_field_names, d->fields);
+        rc = sk_policy_names_json(out, sk_policy_field_names, d->fields);
     if (rc == SK_OK)
         rc = sk_buf_appendc(out, ",\"withheld\":");
     if (rc == SK_OK)
-        rc = names_json(out, sk_policy_field_names, d->withheld);
+        rc = sk_policy_names_json(out, sk_policy_field_names, d->withheld);
     if (rc == SK_OK)
         rc = sk_buf_appendc(out, ",\"obligations\":");
     if (rc == SK_OK)
-        rc = names_json(out, sk_obligation_names, d->obligations);
+        rc = sk_policy_names_json(out, sk_obligation_names, d->obligations);
     if (rc == SK_OK)
         rc = sk_buf_printf(out, ",\"retention_days\":%u}", d->retention_days);
     return rc;
-}
-
-sk_err sk_api_names_json(sk_buf *out, const char *const *names, uint64_t mask)
-{
-    return names_json(out, names, mask);
-}
-
-const char *sk_api_rule_kind(sk_rule_kind kind)
-{
-    return rule_kinds[kind];
-}
-
-int sk_api_parse_fields(const char *text, uint64_t *mask)
-{
-    const char *p = text;
-    int bit;
-
-    *mask = 0;
-    while (*p != '\0') {
-        size_t n = strcspn(p, ",");
-        bit = sk_policy_lookup(sk_policy_field_names, (sk_str){p, n});
-        if (bit < 0)
-            return -1;
-        *mask |= (uint64_t)1 << bit;
-        p += n + (p[n] == ',');
-    }
-    return 0;
 }
 
 sk_err sk_api_load_subject(sk_req *r, sk_str child, sk_subject **out)
@@ -225,4 +180,23 @@ sk_err sk_api_load_subject(sk_req *r, sk_str child, sk_subject **out)
     else if (rc != SK_ERR_NOT_FOUND)
         sk_api_problem_err(r, rc, &diag);
     return rc;
+}
+
+int sk_api_read_child(sk_req *r, sk_str child, uint64_t fields, sk_request *req, sk_decision *d)
+{
+    sk_subject *subject = NULL;
+    sk_err rc = sk_api_load_subject(r, child, &subject);
+
+    if (rc != SK_OK && rc != SK_ERR_NOT_FOUND)
+        return 0; /* the problem is prepared */
+    sk_api_decide(r, SK_ACTION_READ, SK_ENTITY_CHILD, fields, subject, 0, req, d);
+    if (!d->permit) {
+        sk_api_forbidden(r, req, d, subject ? child : SK_STR_NULL);
+        return 0;
+    }
+    if (subject == NULL) {
+        sk_api_problem(r, 404, "not-found", "no child with that id");
+        return 0;
+    }
+    return 1;
 }

@@ -16,7 +16,6 @@
 #include <errno.h>
 
 #include "../cli/cli.h"
-#include "safekeep/sk_subject.h"
 #include "safekeep/sk_time.h"
 #include "safekeep/sk_view.h"
 
@@ -175,7 +174,6 @@ void sk_api_audit_subject(sk_req *r)
 {
     sk_str id = r->params[0];
     uint64_t offset = 0, limit = 100;
-    sk_subject *subject = NULL;
     sk_request req;
     sk_decision d;
     sk_buf body;
@@ -188,19 +186,8 @@ void sk_api_audit_subject(sk_req *r)
         sk_api_problem(r, 400, "bad-request", "limit: expected an integer from 1 to 1000");
         return;
     }
-    rc = sk_api_load_subject(r, id, &subject);
-    if (rc != SK_OK && rc != SK_ERR_NOT_FOUND)
+    if (!sk_api_read_child(r, id, sk_view_fields(SK_ENTITY_CHILD), &req, &d))
         return;
-    sk_api_decide(r, SK_ACTION_READ, SK_ENTITY_CHILD, sk_view_fields(SK_ENTITY_CHILD), subject, 0,
-                  &req, &d);
-    if (!d.permit) {
-        sk_api_forbidden(r, &req, &d, subject ? id : SK_STR_NULL);
-        return;
-    }
-    if (subject == NULL) {
-        sk_api_problem(r, 404, "not-found", "no child with that id");
-        return;
-    }
     rc = sk_api_audit_decision(r, &req, &d, id);
     if (rc != SK_OK) {
         sk_api_problem_err(r, rc, NULL);

@@ -35,7 +35,7 @@ static int requested_fields(sk_req *r, sk_entity entity, uint64_t *mask)
     *mask = sk_view_fields(entity);
     if (q == NULL)
         return 1;
-    if (sk_api_parse_fields(q, mask) != 0 || *mask == 0) {
+    if (sk_policy_fields_parse(q, mask) != 0 || *mask == 0) {
         sk_api_problem(r, 400, "bad-request",
                        "fields: expected a comma-separated list of field names (docs/fields.md)");
         return 0;
@@ -65,7 +65,6 @@ static void respond_view(sk_req *r, const char *key, sk_buf *view, const sk_deci
 void sk_api_child_get(sk_req *r)
 {
     sk_str id = r->params[0];
-    sk_subject *subject = NULL;
     sk_request req;
     sk_decision d;
     uint64_t fields;
@@ -75,18 +74,8 @@ void sk_api_child_get(sk_req *r)
 
     if (!requested_fields(r, SK_ENTITY_CHILD, &fields))
         return;
-    rc = sk_api_load_subject(r, id, &subject);
-    if (rc != SK_OK && rc != SK_ERR_NOT_FOUND)
+    if (!sk_api_read_child(r, id, fields, &req, &d))
         return;
-    sk_api_decide(r, SK_ACTION_READ, SK_ENTITY_CHILD, fields, subject, 0, &req, &d);
-    if (!d.permit) {
-        sk_api_forbidden(r, &req, &d, subject ? id : SK_STR_NULL);
-        return;
-    }
-    if (subject == NULL) {
-        sk_api_problem(r, 404, "not-found", "no child with that id");
-        return;
-    }
     sk_diag_clear(&diag);
     sk_buf_init(&view, CHILD_VIEW_MAX);
     rc = sk_view_child(sk_api_store(r), r->api->keyring, id, d.fields, r->arena, &view, &diag);

@@ -42,23 +42,6 @@ typedef struct check_opts {
     int json;
 } check_opts;
 
-static int parse_fields(const char *text, uint64_t *mask)
-{
-    const char *p = text;
-    int bit;
-
-    *mask = 0;
-    while (*p != '\0') {
-        size_t n = strcspn(p, ",");
-        bit = sk_policy_lookup(sk_policy_field_names, (sk_str){p, n});
-        if (bit < 0)
-            return -1;
-        *mask |= (uint64_t)1 << bit;
-        p += n + (p[n] == ',');
-    }
-    return 0;
-}
-
 static int build_request(const check_opts *o, const sk_policy *policy, sk_request *req)
 {
     int v;
@@ -80,7 +63,7 @@ static int build_request(const check_opts *o, const sk_policy *policy, sk_reques
     if (v < 0)
         return sk_cli_usage_error("policy check", "unknown --entity (docs/agreements.md)");
     req->entity = (sk_entity)v;
-    if (o->fields != NULL && parse_fields(o->fields, &req->fields) != 0)
+    if (o->fields != NULL && sk_policy_fields_parse(o->fields, &req->fields) != 0)
         return sk_cli_usage_error("policy check", "unknown field in --fields");
     req->at = o->at;
     req->record_agency = -1;

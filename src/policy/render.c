@@ -26,8 +26,7 @@ int sk_pol_rule_in_force(const sk_pol_rule *rule, int64_t at)
     return at >= rule->effective && at < rule->expires;
 }
 
-/* Appends the names of the bits of mask as a JSON array. */
-static sk_err names_json(sk_buf *out, const char *const *names, uint64_t mask)
+sk_err sk_policy_names_json(sk_buf *out, const char *const *names, uint64_t mask)
 {
     sk_err rc = sk_buf_append(out, "[", 1);
     int first = 1;
@@ -58,7 +57,7 @@ static sk_err member_names(sk_buf *out, const char *key, const char *const *name
 {
     sk_err rc = sk_buf_printf(out, ",\"%s\":", key);
 
-    return rc == SK_OK ? names_json(out, names, mask) : rc;
+    return rc == SK_OK ? sk_policy_names_json(out, names, mask) : rc;
 }
 
 /* Who a rule is about: provider, recipients (agency ids) and recipient kinds. */
@@ -179,4 +178,22 @@ sk_err sk_decision_json(const sk_policy *policy, const sk_request *req, const sk
     if (rc == SK_OK)
         rc = member_str(out, "reason", reason);
     return rc == SK_OK ? sk_buf_append(out, "}", 1) : rc;
+}
+
+int sk_policy_fields_parse(const char *text, uint64_t *mask)
+{
+    const char *p = text;
+    int bit;
+
+    SK_ASSERT(text != NULL && mask != NULL);
+    *mask = 0;
+    while (*p != '\0') {
+        size_t n = strcspn(p, ",");
+        bit = sk_policy_lookup(sk_policy_field_names, (sk_str){p, n});
+        if (bit < 0)
+            return -1;
+        *mask |= (uint64_t)1 << bit;
+        p += n + (p[n] == ',');
+    }
+    return 0;
 }
