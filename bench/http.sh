@@ -219,11 +219,25 @@ say "daemon  : safekeep serve, $("$BIN" serve --print-config | sed -n 's/^thread
     "rate limit OFF (SAFEKEEP_RATE_PER_S=0) for this benchmark"
 say "wrk     : -d${D}s --latency, -t2 -c$C (loaded) and -t1 -c1 (unloaded), same headers for both"
 
-run() { # name threads connections url
-    wrk -t"$2" -c"$3" -d"${D}s" --latency -H "$H_AUTH" -H "$H_PURPOSE" "$4" >"$W/$1.wrk" 2>&1 ||
-        { cat "$W/$1.wrk" >&2; die "wrk failed"; }
-    if grep -q -e 'Non-2xx' -e 'Socket errors' "$W/$1.wrk"; then
-        say "warning: $1: $(grep -e 'Non-2xx' -e 'Socket errors' "$W/$1.wrk" | tr -s ' ')" >&2
+# CPU time (user + system, in clock ticks) of the given processes so far.
+cpu_ticks() {
+    for p in "$@"; do
+        sed 's/.*) //' "/proc/$p/stat" 2>/dev/null || true
+    done | awk '{ s += $12 + $13 } END { print s + 0 }'
+}
+
+run() { # name threads connections url pid...
+    name=$1
+    t=$2
+    c=$3
+    url=$4
+    shift 4
+    before=$(cpu_ticks "$@")
+    wrk -t"$t" -c"$c" -d"${D}s" --latency -H "$H_AUTH" -H "$H_PURPOSE" "$url" >"$W/$name.wrk" 2>&1 ||
+        { cat "$W/$name.wrk" >&2; die "wrk failed"; }
+    echo $(($(cpu_ticks "$@") - before)) >"$W/$name.cpu"
+    if grep -q -e 'Non-2xx' -e 'Socket errors' "$W/$name.wrk"; then
+        say "warning: $name: $(grep -e 'Non-2xx' -e 'Socket errors' "$W/$name.wrk" | tr -s ' ')" >&2
     fi
 }
 
@@ -234,24 +248,27 @@ if [ -n "$PERF_OUT" ]; then
     PERF_PID=$!
     sleep 0.5
 fi
-run sk_c "$C" "$C" "$SK_URL"
+run sk_c "$C" "$C" "$SK_URL" "$SK_PID"
 if [ -n "$PERF_PID" ]; then
     stop "$PERF_PID" INT
     PERF_PID=""
     say "perf profile of the daemon: $PERF_OUT (perf report -i $PERF_OUT --stdio)"
 fi
 say "running wrk: nginx -c$C..."
-run ng_c "$C" "$C" "$NG_URL"
+NG_PIDS="$NG_PID $(pgrep -P "$NG_PID" 2>/dev/null | tr '\n' ' ')"
+# shellcheck disable=SC2086
+run ng_c "$C" "$C" "$NG_URL" $NG_PIDS
 say "running wrk: safekeepd -c1..."
-run sk_1 1 1 "$SK_URL"
+run sk_1 1 1 "$SK_URL" "$SK_PID"
 say "running wrk: nginx -c1..."
-run ng_1 1 1 "$NG_URL"
+# shellcheck disable=SC2086
+run ng_1 1 1 "$NG_URL" $NG_PIDS
 
 # ---- what the daemon says about itself, then stop it and read the log ----
 
 HWM_KB=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$SK_PID/status")
 NG_HWM_KB=0
-for p in $(pgrep -P "$NG_PID" 2>/dev/null) "$NG_PID"; do
+for p in $NG_PIDS; do
     k=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$p/status" 2>/dev/null || true)
     NG_HWM_KB=$((NG_HWM_KB + ${k:-0}))
 done
@@ -285,7 +302,8 @@ function wrk(file, key,    line, f) {
     return 0
 }'
 
-awk -v W="$W" -v C="$C" -v hwm="$HWM_KB" -v nghwm="$NG_HWM_KB" "$AWK_LIB"'
+awk -v W="$W" -v C="$C" -v hwm="$HWM_KB" -v nghwm="$NG_HWM_KB" -v tck="$(getconf CLK_TCK)" \
+    -v skcpu="$(cat "$W/sk_c.cpu")" -v ngcpu="$(cat "$W/ng_c.cpu")" "$AWK_LIB"'
 BEGIN {
     sc = wrk(W "/sk_c.wrk", "rps"); nc = wrk(W "/ng_c.wrk", "rps")
     s1 = wrk(W "/sk_1.wrk", "rps"); n1 = wrk(W "/ng_1.wrk", "rps")
@@ -297,6 +315,9 @@ BEGIN {
     printf "%-24s %12.0f %10.3f %10.3f\n", "nginx      -c1", n1, wrk(W "/ng_1.wrk", "p50"), wrk(W "/ng_1.wrk", "p99")
     printf "%-24s %11.3fx\n", "ratio safekeepd/nginx", (n1 > 0 ? s1 / n1 : 0)
     printf "\npeak RSS (VmHWM): safekeepd %.1f MB; nginx %.1f MB (master + workers)\n", hwm / 1024, nghwm / 1024
+    skn = wrk(W "/sk_c.wrk", "n"); ngn = wrk(W "/ng_c.wrk", "n")
+    printf "CPU per request at -c%s (user + system): safekeepd %.0f us, nginx %.0f us\n", C,
+        (skn > 0 ? skcpu / tck / skn * 1e6 : 0), (ngn > 0 ? ngcpu / tck / ngn * 1e6 : 0)
     p99 = wrk(W "/sk_c.wrk", "p99")
     printf "\ngoals (at -c%s):\n", C
     printf "  requests/s >= 0.5 x nginx : %.3f x   %s\n", (nc > 0 ? sc / nc : 0), (nc > 0 && sc / nc >= 0.5 ? "met" : "MISSED")

@@ -102,6 +102,12 @@ typedef void (*sk_audit_done_cb)(void *ctx, sk_err rc, uint64_t first_seq);
 SK_NODISCARD sk_err sk_audit_append_async(sk_audit *log, const sk_audit_record *recs, size_t n,
                                           sk_audit_done_cb cb, void *ctx);
 
+/* Lets a group wait up to gather_us microseconds for records arriving
+ * behind it when the previous group had more than one record (concurrent
+ * load), so that one fsync covers more of them; a lone caller never waits.
+ * 0 (the default) never waits. Thread-safe. */
+void sk_audit_set_gather(sk_audit *log, unsigned gather_us);
+
 /* Group commits by size: bucket b counts groups of at most 2^b records
  * (the last bucket also counts larger ones). */
 #define SK_AUDIT_HIST_BUCKETS 13

@@ -44,6 +44,7 @@ typedef struct sk_config {
     unsigned rate_burst;       /* default 2000 */
     unsigned batch_events_max; /* default 1000 */
     unsigned page_limit_max;   /* default 500 */
+    unsigned audit_gather_us;  /* default 0: group-commit wait under load */
     size_t arena_bytes_max;    /* default 8 MiB: per-request memory */
 } sk_config;
 

@@ -43,6 +43,12 @@ SK_NODISCARD sk_err sk_subject_load(sk_store *store, sk_str child_id, sk_arena *
  */
 sk_entity sk_subject_event_entity(sk_event_type type);
 
+/* Starts an empty subject for child_id; sk_subject_apply folds one event
+ * (finished, in the order events happened) into it. For a caller that
+ * reads the events itself (the record view) and so needs no second scan. */
+void sk_subject_init(sk_subject *s, sk_str child_id);
+void sk_subject_apply(sk_subject *s, sk_event *ev);
+
 /* The attribute bits (1 << sk_attr) of a request for entity by the agency
  * requester (an agency id). */
 uint32_t sk_subject_attrs(const sk_subject *s, sk_entity entity, sk_str requester);

@@ -88,6 +88,24 @@ SK_NODISCARD sk_err sk_view_child(sk_store *store, sk_keyring *keyring, sk_str c
  * order their first event happened. Errors as for sk_view_child, plus
  * SK_ERR_TOO_LARGE past SK_VIEW_PERSONS_MAX persons.
  */
+/*
+ * The same record in two steps, so that one read of the ledger serves both
+ * the policy decision (which needs the subject: the case and who recorded
+ * each kind of record) and the rendering (with the mask the decision gave).
+ * load reads and folds every event of the child into arena-owned data
+ * (SK_ERR_NOT_FOUND for an unknown child); render writes the masked JSON
+ * exactly as sk_view_child does, and may be called more than once with
+ * different masks. The data lives as long as the arena.
+ */
+typedef struct sk_view_child_data sk_view_child_data;
+struct sk_subject;
+SK_NODISCARD sk_err sk_view_child_load(sk_store *store, sk_str child_id, sk_arena *arena,
+                                       sk_view_child_data **out, sk_diag *diag);
+const struct sk_subject *sk_view_child_subject(const sk_view_child_data *data);
+SK_NODISCARD sk_err sk_view_child_render(sk_view_child_data *data, sk_store *store,
+                                         sk_keyring *keyring, uint64_t fields, sk_buf *out,
+                                         sk_diag *diag);
+
 #define SK_VIEW_PERSONS_MAX 32
 SK_NODISCARD sk_err sk_view_sponsors(sk_store *store, sk_keyring *keyring, sk_str child_id,
                                      int sponsors_permitted, uint64_t sponsor_fields,

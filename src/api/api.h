@@ -109,7 +109,7 @@ struct sk_req {
     unsigned retry_after_s;
     /* Audit records to make durable before release. */
     sk_audit_record *audit;
-    size_t audit_n;
+    size_t audit_n, audit_cap;
     _Atomic int state;
     sk_err audit_rc;
     /* Work that may happen only once the audit records are durable (a
@@ -172,11 +172,14 @@ void sk_api_forbidden(sk_req *r, const sk_request *req, const sk_decision *d, sk
 void sk_api_deny_response(sk_req *r, const sk_request *req, const sk_decision *d);
 /* Appends a "disclosure" object for a permit. */
 sk_err sk_api_disclosure_json(const sk_decision *d, sk_buf *out);
-/* Decides a read of one child's record: 1 when permitted and the child
- * exists (the caller renders, then records the decision); else 0 with the
- * answer prepared: the denial (recorded) or, only for a caller who would
- * have been permitted, a 404. */
-int sk_api_read_child(sk_req *r, sk_str child, uint64_t fields, sk_request *req, sk_decision *d);
+/* Decides a read of one child's record, reading the child's events once
+ * (*data, in the request's arena, serves the rendering too): 1 when
+ * permitted and the child exists (the caller renders, then records the
+ * decision); else 0 with the answer prepared: the denial (recorded) or,
+ * only for a caller who would have been permitted, a 404. */
+struct sk_view_child_data;
+int sk_api_read_child(sk_req *r, sk_str child, uint64_t fields, sk_request *req, sk_decision *d,
+                      struct sk_view_child_data **data);
 /* Loads the child a request names; 0 when found, else prepares nothing and
  * returns SK_ERR_NOT_FOUND / other codes. */
 sk_err sk_api_load_subject(sk_req *r, sk_str child, struct sk_subject **out);

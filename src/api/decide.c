@@ -14,6 +14,7 @@
 
 #include "safekeep/sk_subject.h"
 #include "safekeep/sk_time.h"
+#include "safekeep/sk_view.h"
 
 #include "sk_int.h"
 
@@ -45,14 +46,22 @@ sk_err sk_api_audit_decision(sk_req *r, const sk_request *req, const sk_decision
     sk_err rc = SK_OK;
     void *p;
 
-    if (r->audit == NULL) {
-        rc = sk_arena_alloc(r->arena, SK_API_AUDIT_MAX * sizeof(*r->audit), &p);
-        if (rc != SK_OK)
-            return rc;
-        r->audit = p;
-    }
     if (r->audit_n == SK_API_AUDIT_MAX)
         return SK_ERR_TOO_LARGE;
+    /* Most requests make one decision: room grows by doubling, since the
+     * arena is wiped byte for byte at the end of every request. */
+    if (r->audit_n == r->audit_cap) {
+        size_t cap = r->audit_cap ? r->audit_cap * 2 : 4;
+        if (cap > SK_API_AUDIT_MAX)
+            cap = SK_API_AUDIT_MAX;
+        rc = sk_arena_alloc(r->arena, cap * sizeof(*r->audit), &p);
+        if (rc != SK_OK)
+            return rc;
+        if (r->audit_n > 0)
+            memcpy(p, r->audit, r->audit_n * sizeof(*r->audit));
+        r->audit = p;
+        r->audit_cap = cap;
+    }
     rec = &r->audit[r->audit_n];
     memset(rec, 0, sizeof(*rec));
     sk_decision_reason(r->api->policy, req, d, reason, sizeof(reason));
@@ -182,19 +191,26 @@ sk_err sk_api_load_subject(sk_req *r, sk_str child, sk_subject **out)
     return rc;
 }
 
-int sk_api_read_child(sk_req *r, sk_str child, uint64_t fields, sk_request *req, sk_decision *d)
+int sk_api_read_child(sk_req *r, sk_str child, uint64_t fields, sk_request *req, sk_decision *d,
+                      sk_view_child_data **data)
 {
-    sk_subject *subject = NULL;
-    sk_err rc = sk_api_load_subject(r, child, &subject);
+    sk_diag diag;
+    sk_err rc;
 
-    if (rc != SK_OK && rc != SK_ERR_NOT_FOUND)
-        return 0; /* the problem is prepared */
-    sk_api_decide(r, SK_ACTION_READ, SK_ENTITY_CHILD, fields, subject, 0, req, d);
-    if (!d->permit) {
-        sk_api_forbidden(r, req, d, subject ? child : SK_STR_NULL);
+    sk_diag_clear(&diag);
+    *data = NULL;
+    rc = sk_view_child_load(sk_api_store(r), child, r->arena, data, &diag);
+    if (rc != SK_OK && rc != SK_ERR_NOT_FOUND) {
+        sk_api_problem_err(r, rc, &diag);
         return 0;
     }
-    if (subject == NULL) {
+    sk_api_decide(r, SK_ACTION_READ, SK_ENTITY_CHILD, fields,
+                  *data ? sk_view_child_subject(*data) : NULL, 0, req, d);
+    if (!d->permit) {
+        sk_api_forbidden(r, req, d, *data ? child : SK_STR_NULL);
+        return 0;
+    }
+    if (*data == NULL) {
         sk_api_problem(r, 404, "not-found", "no child with that id");
         return 0;
     }

@@ -173,6 +173,7 @@ void sk_api_audit_report(sk_req *r)
 void sk_api_audit_subject(sk_req *r)
 {
     sk_str id = r->params[0];
+    sk_view_child_data *data = NULL;
     uint64_t offset = 0, limit = 100;
     sk_request req;
     sk_decision d;
@@ -186,7 +187,7 @@ void sk_api_audit_subject(sk_req *r)
         sk_api_problem(r, 400, "bad-request", "limit: expected an integer from 1 to 1000");
         return;
     }
-    if (!sk_api_read_child(r, id, sk_view_fields(SK_ENTITY_CHILD), &req, &d))
+    if (!sk_api_read_child(r, id, sk_view_fields(SK_ENTITY_CHILD), &req, &d, &data))
         return;
     rc = sk_api_audit_decision(r, &req, &d, id);
     if (rc != SK_OK) {

@@ -64,6 +64,7 @@ static void respond_view(sk_req *r, const char *key, sk_buf *view, const sk_deci
 
 void sk_api_child_get(sk_req *r)
 {
+    sk_view_child_data *data = NULL;
     sk_str id = r->params[0];
     sk_request req;
     sk_decision d;
@@ -74,11 +75,11 @@ void sk_api_child_get(sk_req *r)
 
     if (!requested_fields(r, SK_ENTITY_CHILD, &fields))
         return;
-    if (!sk_api_read_child(r, id, fields, &req, &d))
+    if (!sk_api_read_child(r, id, fields, &req, &d, &data))
         return;
     sk_diag_clear(&diag);
     sk_buf_init(&view, CHILD_VIEW_MAX);
-    rc = sk_view_child(sk_api_store(r), r->api->keyring, id, d.fields, r->arena, &view, &diag);
+    rc = sk_view_child_render(data, sk_api_store(r), r->api->keyring, d.fields, &view, &diag);
     if (rc == SK_OK)
         rc = sk_api_audit_decision(r, &req, &d, id);
     if (rc == SK_OK)

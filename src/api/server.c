@@ -633,6 +633,7 @@ static sk_err open_audit(sk_api *api, sk_store *store, sk_diag *diag)
         return sk_diag_set(diag, SK_ERR_CRYPTO, "audit log",
                            "%llu records, but %llu were acknowledged: the log was truncated",
                            (unsigned long long)head.size, (unsigned long long)acknowledged);
+    sk_audit_set_gather(api->audit, api->cfg.audit_gather_us);
     /* Fault injection for the tests: the Nth write or sync fails. */
     if (fail != NULL && fail[0] != '\0')
         sk_audit_fail_after(api->audit, strtoul(fail, NULL, 10));

@@ -29,11 +29,12 @@ struct sk_arena {
     unsigned long fail_countdown;
 };
 
+/* explicit_bzero is a word-at-a-time memset the compiler may not remove:
+ * a byte loop through a volatile pointer was a quarter of a request's
+ * time in the HTTP server. */
 static void wipe(void *p, size_t n)
 {
-    volatile unsigned char *v = p;
-    while (n--)
-        *v++ = 0;
+    explicit_bzero(p, n);
 }
 
 static chunk *chunk_new(size_t cap)

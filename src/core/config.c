@@ -78,6 +78,8 @@ static const struct key_def keys[] = {
      "largest page of a list of children (1 to 10000)"},
     {"arena_bytes_max", KIND_SIZE, AT(arena_bytes_max), 64 * KIB, 256 * MIB,
      "memory for one request (64 KiB to 256 MiB)"},
+    {"audit_gather_us", KIND_COUNT, AT(audit_gather_us), 0, 100000,
+     "microseconds an audit group commit may wait for more records under load (0 to 100000)"},
 };
 
 #define KEY_COUNT SK_ARRAY_LEN(keys)
@@ -102,6 +104,7 @@ void sk_config_defaults(sk_config *cfg)
     cfg->rate_burst = 2000;
     cfg->batch_events_max = 1000;
     cfg->page_limit_max = 500;
+    cfg->audit_gather_us = 0;
     cfg->arena_bytes_max = (size_t)(8 * MIB);
 }
 

@@ -83,22 +83,36 @@ typedef struct fold_ctx {
     sk_diag *diag;
 } fold_ctx;
 
+void sk_subject_init(sk_subject *s, sk_str child_id)
+{
+    SK_ASSERT(s != NULL);
+    memset(s, 0, sizeof(*s));
+    sk_case_init(&s->c, child_id);
+}
+
+void sk_subject_apply(sk_subject *s, sk_event *ev)
+{
+    int e;
+
+    SK_ASSERT(s != NULL && ev != NULL);
+    sk_case_apply(&s->c, ev);
+    for (e = 0; e < SK_ENTITY__COUNT; e++) {
+        if (records_entity(ev->type, (sk_entity)e))
+            snprintf(s->holder[e], sizeof(s->holder[e]), "%.*s", (int)ev->agency.len,
+                     ev->agency.ptr);
+    }
+}
+
 static int fold_row(const sk_ledger_row *row, void *vctx)
 {
     fold_ctx *ctx = vctx;
     sk_event ev;
-    int e;
 
     sk_arena_reset(ctx->arena);
     ctx->rc = sk_event_from_row(row, ctx->arena, &ev, ctx->diag);
     if (ctx->rc != SK_OK)
         return 1;
-    sk_case_apply(&ctx->s->c, &ev);
-    for (e = 0; e < SK_ENTITY__COUNT; e++) {
-        if (records_entity(ev.type, (sk_entity)e))
-            snprintf(ctx->s->holder[e], sizeof(ctx->s->holder[e]), "%.*s", (int)ev.agency.len,
-                     ev.agency.ptr);
-    }
+    sk_subject_apply(ctx->s, &ev);
     return 0;
 }
 
@@ -111,8 +125,7 @@ sk_err sk_subject_load(sk_store *store, sk_str child_id, sk_arena *arena, sk_sub
     SK_ASSERT(store != NULL);
     SK_ASSERT(arena != NULL);
     SK_ASSERT(out != NULL);
-    memset(out, 0, sizeof(*out));
-    sk_case_init(&out->c, child_id);
+    sk_subject_init(out, child_id);
     rc = sk_store_ledger_scan(store, SK_SCAN_CHILD, child_id, fold_row, &ctx, diag);
     if (rc == SK_OK)
         rc = ctx.rc;

@@ -77,6 +77,9 @@ static const char *const stmt_sql[ST__COUNT] = {
                  "ORDER BY size",
     [ST_POLICY_DOC_PUT] = "INSERT INTO policy_documents(document_id, name, text) VALUES (?1,?2,?3)",
     [ST_POLICY_DOC_GET] = "SELECT text FROM policy_documents WHERE document_id = ?1",
+    /* Checked on every API request: prepared once per handle. */
+    [ST_TOKEN_GET] = "SELECT id, agency, user, role, hash, created_at, expires_at, revoked_at"
+                     " FROM tokens WHERE id = ?1",
 };
 
 static const char schema_sql[] =
@@ -325,9 +328,9 @@ sk_err sk_store_token_get(sk_store *store, sk_str id, sk_store_token *out, sk_di
 
     SK_ASSERT(store != NULL);
     SK_ASSERT(out != NULL);
-    rc = token_prep(store, "SELECT " TOKEN_COLS " FROM tokens WHERE id = ?1", &st, diag);
+    rc = sk_sq_prep(store, ST_TOKEN_GET, &st, diag);
     if (rc != SK_OK)
-        goto out;
+        return rc;
     sk_sq_bind_str(st, 1, id);
     step = sqlite3_step(st);
     if (step == SQLITE_ROW)
@@ -336,8 +339,8 @@ sk_err sk_store_token_get(sk_store *store, sk_str id, sk_store_token *out, sk_di
         rc = SK_ERR_NOT_FOUND;
     else
         rc = sk_sq_fail(store, diag, "token get");
-out:
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
     return rc;
 }
 

@@ -42,6 +42,7 @@ enum stmt_id {
     ST_POLICY_DOC_PUT,
     ST_HEAD_PUT,
     ST_HEADS,
+    ST_TOKEN_GET,
     ST_POLICY_DOC_GET,
     ST__COUNT
 };

@@ -4,18 +4,20 @@
  * record (case, identity, timeline).
  *
  * The full record is read from the ledger in one scan of the child's events.
- * Every event is folded into an sk_case, the same fold that maintains the
- * projection, so the case keys are exactly what the projection holds; only
- * events the mask can show are kept (in the caller's arena) for the
- * timeline. Before rendering, each kept event gets its value gates (asylum
- * relief, criminal-record facts; fact events share their fact's gates) and
- * the timeline is sorted by (occurred_at, seq) explicitly rather than by
- * trusting the scan order. Rendering decides every key through the compiled
- * table (rules.c); no key is written without its requirement being met.
+ * Every event is folded into an sk_subject (the sk_case fold that maintains
+ * the projection, plus who recorded each kind of record), so the case keys
+ * are exactly what the projection holds and the same load can serve the
+ * policy decision; every event that may ever be shown is kept (in the
+ * caller's arena) for the timeline, and rendering applies the mask. Before rendering, each kept
+ * event gets its value gates (asylum relief, criminal-record facts; fact events share their fact's
+ * gates) and the timeline is sorted by (occurred_at, seq) explicitly rather than by trusting the
+ * scan order. Rendering decides every key through the compiled table (rules.c); no key is written
+ * without its requirement being met.
  */
 #include "view_int.h"
 
 #include "safekeep/sk_ingest.h"
+#include "safekeep/sk_subject.h"
 
 #include "sk_int.h"
 
@@ -37,7 +39,8 @@ typedef struct child_ctx {
     const view_rules *rules;
     uint64_t fields;
     sk_arena *arena;
-    sk_case *c;
+    sk_subject *subject; /* the fold of every event: the case and who holds what */
+    sk_case *c;          /* &subject->c */
     view_event **events;
     size_t count, cap;
     uint64_t case_events;
@@ -139,11 +142,14 @@ static int collect_row(const sk_ledger_row *row, void *vctx)
     if (sk_event_type_parse(row->type, &type) == SK_OK && !sk_event_type_is_case(type))
         return 0; /* policy events belong to no child */
     ctx->rc = sk_event_from_row(row, ctx->arena, &ev, ctx->diag);
-    if (ctx->rc == SK_OK && view_allowed(ctx->rules->event_req[ev.type], ctx->fields))
+    /* Every event is kept, whatever the mask: the same load serves the
+     * policy decision first and the rendering after; the timeline shows
+     * only what the mask allows. */
+    if (ctx->rc == SK_OK && ctx->rules->event_req[ev.type] != VIEW_NEVER)
         ctx->rc = keep_event(ctx, row, &ev);
     if (ctx->rc != SK_OK)
         return 1;
-    sk_case_apply(ctx->c, &ev);
+    sk_subject_apply(ctx->subject, &ev);
     ctx->case_events++;
     return 0;
 }
@@ -515,17 +521,22 @@ static sk_err render(child_ctx *ctx, sk_store *store, sk_keyring *keyring, sk_st
     return w.rc;
 }
 
-static sk_err child_view(child_ctx *ctx, sk_store *store, sk_keyring *keyring, sk_str child_id,
-                         sk_buf *out)
+struct sk_view_child_data {
+    child_ctx ctx;
+    sk_str child_id;
+};
+
+static sk_err child_load(child_ctx *ctx, sk_store *store, sk_str child_id)
 {
     sk_err rc;
 
     if (child_id.len == 0 || child_id.len > SK_ID_LEN_MAX)
         return sk_diag_set(ctx->diag, SK_ERR_NOT_FOUND, "", "no child with that id");
-    rc = sk_arena_alloc(ctx->arena, sizeof(*ctx->c), (void **)&ctx->c);
+    rc = sk_arena_alloc(ctx->arena, sizeof(*ctx->subject), (void **)&ctx->subject);
     if (rc != SK_OK)
         return rc;
-    sk_case_init(ctx->c, child_id);
+    sk_subject_init(ctx->subject, child_id);
+    ctx->c = &ctx->subject->c;
     rc = sk_store_ledger_scan(store, SK_SCAN_CHILD, child_id, collect_row, ctx, ctx->diag);
     if (rc == SK_OK)
         rc = ctx->rc;
@@ -533,32 +544,69 @@ static sk_err child_view(child_ctx *ctx, sk_store *store, sk_keyring *keyring, s
         rc = sk_diag_set(ctx->diag, SK_ERR_NOT_FOUND, "", "no child with that id");
     if (rc == SK_OK)
         rc = finish_events(ctx);
+    return rc;
+}
+
+sk_err sk_view_child_load(sk_store *store, sk_str child_id, sk_arena *arena,
+                          sk_view_child_data **out, sk_diag *diag)
+{
+    sk_view_child_data *data = NULL;
+    sk_err rc;
+
+    SK_ASSERT(store != NULL);
+    SK_ASSERT(arena != NULL);
+    SK_ASSERT(out != NULL);
+    *out = NULL;
+    rc = sk_arena_alloc(arena, sizeof(*data), (void **)&data);
+    if (rc != SK_OK)
+        return rc;
+    memset(data, 0, sizeof(*data));
+    data->ctx.rules = sk_view_rules();
+    data->ctx.arena = arena;
+    data->ctx.diag = diag;
+    rc = sk_arena_strdup(arena, child_id, &data->child_id);
     if (rc == SK_OK)
-        rc = render(ctx, store, keyring, child_id, out);
+        rc = child_load(&data->ctx, store, data->child_id);
+    if (rc == SK_OK)
+        *out = data;
+    return rc;
+}
+
+const sk_subject *sk_view_child_subject(const sk_view_child_data *data)
+{
+    SK_ASSERT(data != NULL);
+    return data->ctx.subject;
+}
+
+sk_err sk_view_child_render(sk_view_child_data *data, sk_store *store, sk_keyring *keyring,
+                            uint64_t fields, sk_buf *out, sk_diag *diag)
+{
+    size_t start;
+    sk_err rc;
+
+    SK_ASSERT(data != NULL);
+    SK_ASSERT(keyring != NULL);
+    SK_ASSERT(out != NULL);
+    data->ctx.fields = fields & data->ctx.rules->all;
+    data->ctx.diag = diag;
+    start = out->len;
+    rc = render(&data->ctx, store, keyring, data->child_id, out);
+    if (rc != SK_OK)
+        sk_vw_rollback(out, start);
     return rc;
 }
 
 sk_err sk_view_child(sk_store *store, sk_keyring *keyring, sk_str child_id, uint64_t fields,
                      sk_arena *arena, sk_buf *out, sk_diag *diag)
 {
-    child_ctx ctx;
-    size_t start;
+    sk_view_child_data *data = NULL;
     sk_err rc;
 
-    SK_ASSERT(store != NULL);
     SK_ASSERT(keyring != NULL);
-    SK_ASSERT(arena != NULL);
     SK_ASSERT(out != NULL);
-    memset(&ctx, 0, sizeof(ctx));
-    ctx.rules = sk_view_rules();
-    ctx.fields = fields & ctx.rules->all;
-    ctx.arena = arena;
-    ctx.rc = SK_OK;
-    ctx.diag = diag;
-    start = out->len;
-    rc = child_view(&ctx, store, keyring, child_id, out);
-    if (rc != SK_OK)
-        sk_vw_rollback(out, start);
+    rc = sk_view_child_load(store, child_id, arena, &data, diag);
+    if (rc == SK_OK)
+        rc = sk_view_child_render(data, store, keyring, fields, out, diag);
     return rc;
 }
 

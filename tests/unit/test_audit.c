@@ -59,6 +59,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "safekeep/sk_audit.h"
@@ -1241,6 +1242,37 @@ static void test_append_async(void **state)
     assert_int_equal(w.calls, 2);
 }
 
+/* A lone caller never waits for company: with a gather time of 100 ms, 20
+ * appends one after another take nowhere near 2 s. Under concurrency the
+ * groups still form and every record is committed once. */
+static void test_gather(void **state)
+{
+    fixture *f = *state;
+    size_t total = (size_t)GROUP_THREADS * GROUP_PER;
+    uint64_t *seqs = calloc(total, sizeof(*seqs)), seq, groups = 0, records = 0, bad;
+    struct timespec t0, t1;
+    sk_audit *log = open_log(f, f->path);
+    double secs;
+
+    assert_non_null(seqs);
+    sk_audit_set_gather(log, 100000);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (uint64_t i = 0; i < 20; i++)
+        assert_int_equal(append_record(log, i, &seq), SK_OK);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    assert_true(secs < 1.0);
+    sk_audit_set_gather(log, 2000);
+    append_concurrently(log, GROUP_THREADS, GROUP_PER, 20, seqs);
+    sk_audit_stats(log, &groups, &records);
+    sk_audit_close(log);
+    assert_int_equal(records, 20 + total);
+    assert_true(groups < records);
+    assert_int_equal(verify(f, f->path, &records, &bad), SK_OK);
+    assert_int_equal(records, 20 + total);
+    free(seqs);
+}
+
 /* ------------------------------------------------------------ group commit */
 
 static void test_group_commit(void **state)
@@ -1554,6 +1586,7 @@ int main(void)
         T_(test_append_many),
         T_(test_append_async),
         T_(test_group_commit),
+        T_(test_gather),
         T_(test_fail_after),
         T_(test_recovery_cuts_unsigned_tail),
         T_(test_recovery_refuses_forged_head),

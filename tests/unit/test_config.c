@@ -97,6 +97,7 @@ static void assert_config_equal(const sk_config *a, const sk_config *b)
     assert_int_equal(a->rate_burst, b->rate_burst);
     assert_int_equal(a->batch_events_max, b->batch_events_max);
     assert_int_equal(a->page_limit_max, b->page_limit_max);
+    assert_int_equal(a->audit_gather_us, b->audit_gather_us);
     assert_int_equal(a->arena_bytes_max, b->arena_bytes_max);
     /* Setters clear whole buffers, so equal settings are equal bytes. */
     assert_memory_equal(a, b, sizeof(*a));
@@ -140,6 +141,7 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.rate_burst, 2000);
     assert_int_equal(cfg.batch_events_max, 1000);
     assert_int_equal(cfg.page_limit_max, 500);
+    assert_int_equal(cfg.audit_gather_us, 0);
     assert_int_equal(cfg.arena_bytes_max, 8 * MIB);
 
     sk_diag_clear(&diag);
@@ -356,6 +358,7 @@ static void test_ranges(void **state)
         {"timeout_s", "0", "1", "3600", "3601"},
         {"connections_max", "0", "1", "65536", "65537"},
         {"page_limit_max", "0", "1", "10000", "10001"},
+        {"audit_gather_us", NULL, "0", "100000", "100001"},
         {"batch_events_max", "0", "1", "100000", "100001"},
         {"arena_bytes_max", "65535", "64 KiB", "256M", "257M"},
         {"rate_burst", "0", "1", "1000000", "1000001"},
