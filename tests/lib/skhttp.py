@@ -119,7 +119,8 @@ class Server:
             raise RuntimeError("server did not start: " + self.log_text())
 
     def log_text(self):
-        self.log.flush()
+        if not self.log.closed:
+            self.log.flush()
         with open(os.path.join(self.db.dir, "server.log")) as f:
             return f.read()
 
