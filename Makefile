@@ -2,7 +2,7 @@
 #   make                     build the library and the CLI (BUILD=release)
 #   make test                install missing packages, build, run every test
 #   make demo                install, build, generate and import a population, tour it
-#   make BUILD=debug|asan|release|fuzz|cov
+#   make BUILD=debug|asan|tsan|release|fuzz|cov
 #   make fuzz                libFuzzer targets (clang) into build/fuzz/
 #   make bench               benchmarks into build/release/
 #   make bench-http          safekeepd against nginx with wrk (installs both if missing)
@@ -39,6 +39,9 @@ LDFLAGS := $(SAN)
 else ifeq ($(BUILD),asan)
 CFLAGS  := $(CFLAGS_BASE) -O1 -g -DSK_DEBUG $(SAN)
 LDFLAGS := $(SAN)
+else ifeq ($(BUILD),tsan)
+CFLAGS  := $(CFLAGS_BASE) -O1 -g -DSK_DEBUG -fsanitize=thread -fno-omit-frame-pointer
+LDFLAGS := -fsanitize=thread
 else ifeq ($(BUILD),cov)
 CFLAGS  := $(CFLAGS_BASE) -O0 -g --coverage
 LDFLAGS := --coverage
@@ -46,7 +49,7 @@ else ifeq ($(BUILD),fuzz)
 CFLAGS  := $(CFLAGS_BASE) -O1 -g -DSK_DEBUG -DSK_FUZZ -fsanitize=fuzzer-no-link,address,undefined
 LDFLAGS := -fsanitize=address,undefined
 else
-$(error BUILD must be debug, asan, release, cov or fuzz)
+$(error BUILD must be debug, asan, tsan, release, cov or fuzz)
 endif
 
 # src/api (the HTTP server) belongs to the program, not the library: the
