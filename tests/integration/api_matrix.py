@@ -762,6 +762,7 @@ def run_all(tap, db, tokens, bad, expires, t0):
     m = Matrix(server)
     try:
         run_reads(m, oracle, tokens)
+        run_service(m, oracle, tokens)
         run_writes(m, oracle, tokens)
         leaks = run_unauthenticated(server, bad, expires)
     finally:
@@ -803,6 +804,69 @@ def run_reads(m, oracle, tokens):
             for c in CHILDREN + [UNKNOWN]:
                 m.ask("check", t, p, "POST", "/v1/policy/check", body={"subject": c},
                       expect=expect_check(c, reads[c]))
+
+
+# The routes that are not about one person's record: who may use them
+# depends on the token's agency kind and role alone (docs/api.md), and no
+# audit record is made. Who accessed a child is decided like a read of it.
+OVERSIGHT_AGENCIES = {"HHS-OIG", "DHS-OIG"}
+
+
+def expect_service(status, check=None):
+    def judge(st, h, raw, js):
+        if st != status:
+            return [f"status {st}, wanted {status}"], []
+        if status == 403:
+            return check_problem(st, js, 403, "forbidden") + no_values(raw, "a 403"), []
+        errs = check(js) if check else []
+        return errs + no_values(raw, "a service answer"), []
+    return judge
+
+
+def expect_who(child, o):
+    def judge(st, h, raw, js):
+        o_ = o.result()
+        subj = child if child != UNKNOWN else ""
+        if o_["decision"] != "permit":
+            return check_forbidden(st, h, js, raw, o_), [("deny", "child", subj, o_)]
+        if child == UNKNOWN:
+            return check_problem(st, js, 404, "not-found"), None
+        if st != 200 or not isinstance(js, dict) or js.get("subject") != child:
+            return [f"status {st}, wanted 200 naming {child}"], []
+        bad = [r for r in js.get("records", []) if child not in r.get("subjects", [])]
+        errs = [f"{len(bad)} records not about {child}"] if bad else []
+        return errs + no_values(raw, "who-accessed"), [("permit", "child", child, o_)]
+    return judge
+
+
+def run_service(m, oracle, tokens):
+    for tok in TOKENS:
+        agency, role = tok
+        t = (tokens[tok], f"{agency}/{role}")
+        me = {"agency": agency, "role": role}
+        m.ask("service", t, None, "GET", "/v1/me", expect=expect_service(
+            200, lambda js, me=me: [] if {k: js.get(k) for k in me} == me else [f"me {js}"]))
+        m.ask("service", t, None, "GET", "/v1/agreements", expect=expect_service(
+            200, lambda js: [] if js.get("agreements") else ["no agreements listed"]))
+        m.ask("service", t, None, "GET", "/v1/agreements/court-notification-release",
+              expect=expect_service(200))
+        m.ask("service", t, None, "GET", "/v1/audit/tree-head", expect=expect_service(200))
+        m.ask("service", t, None, "GET", "/v1/audit/proofs/inclusion?seq=0",
+              expect=expect_service(200))
+        m.ask("service", t, None, "GET", "/v1/audit/proofs/consistency?from=1&to=2",
+              expect=expect_service(200))
+        oversight = agency in OVERSIGHT_AGENCIES
+        m.ask("service", t, None, "GET", "/v1/audit/report",
+              expect=expect_service(200 if oversight else 403))
+        m.ask("service", t, None, "GET", "/v1/audit/verify", expect=expect_service(
+            200 if oversight or role in ("auditor", "administrator") else 403))
+        m.ask("service", t, None, "GET", "/v1/tokens",
+              expect=expect_service(200 if role == "administrator" else 403))
+        for p in PURPOSES:
+            for c in ("C0001", UNKNOWN):
+                o = oracle.read(tok, p, c, "child", CHILD_FIELDS)
+                m.ask("who", t, p, "GET", f"/v1/audit/subjects/{c}?limit=5",
+                      expect=expect_who(c, o))
 
 
 def run_writes(m, oracle, tokens):
@@ -949,6 +1013,7 @@ def record_matches(r, want, req):
 ROUTES = {"child": "GET /v1/children/{id} route", "sponsors": "GET /v1/children/{id}/sponsors route",
           "list": "GET /v1/children route", "search": "search route (a match)",
           "search-none": "search route (no match: 200 or 403)", "check": "policy check route",
+          "who": "who-accessed route", "service": "service routes (no records)",
           "write": "POST /v1/events route"}
 
 
@@ -965,7 +1030,8 @@ def check_audit(tap, db, m, leaks, records_before):
     for r in recs.values():
         by_id.setdefault(r.get("request_id"), []).append(r)
     answered = set()
-    for kind in ("child", "sponsors", "list", "search", "search-none", "check", "write"):
+    for kind in ("child", "sponsors", "list", "search", "search-none", "check", "who", "service",
+                 "write"):
         errs, n = [], 0
         for req, _, (st, h, raw, js) in m.done:
             if req["kind"] != kind:
