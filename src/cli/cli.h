@@ -18,11 +18,13 @@ int sk_cli_children(int argc, char **argv);
 int sk_cli_child(int argc, char **argv);
 int sk_cli_rebuild(int argc, char **argv);
 int sk_cli_stats(int argc, char **argv);
+int sk_cli_report(int argc, char **argv);
 int sk_cli_agreement(int argc, char **argv);
 int sk_cli_policy(int argc, char **argv);
 int sk_cli_audit(int argc, char **argv);
 int sk_cli_serve(int argc, char **argv);
 int sk_cli_token(int argc, char **argv);
+int sk_cli_alerts(int argc, char **argv);
 
 #include <stdio.h>
 

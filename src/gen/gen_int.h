@@ -414,6 +414,10 @@ typedef struct gen_truth {
     uint64_t incident_events, incident_children, incident_kind[8];
     uint32_t *pairs; /* original, duplicate numbers, interleaved */
     size_t pair_count, pair_cap;
+    /* the tracking report's categories (sk_tracking.h), over released children */
+    uint64_t absentia_children, unreached_released;
+    int64_t *no_nta; /* release times of released children without a notice */
+    size_t no_nta_count, no_nta_cap;
 } gen_truth;
 void gen_truth_init(gen_truth *t);
 void gen_truth_fini(gen_truth *t);

@@ -10,14 +10,23 @@
  * simulation's intentions. Counts about children are over the real
  * children; duplicate records are counted apart and listed as
  * [original_id, duplicate_id] pairs. Only ids appear, never a name.
+ *
+ * The "tracking" object holds the categories of the tracking report
+ * (sk_tracking.h, docs/reports.md) as of the end of the window, each a count
+ * of children. Whether a release is at least the report's default number of
+ * days old depends on the end of the window, which only the writer knows, so
+ * the release times of released children without a notice are kept until
+ * then (8 bytes each, a fraction of the children).
  */
 #include "gen_int.h"
 
 #include "safekeep/sk_time.h"
+#include "safekeep/sk_tracking.h"
 
 #include "sk_int.h"
 
-#define PAIRS_MAX (2 * (size_t)SK_GEN_CHILDREN_MAX)
+#define PAIRS_MAX  (2 * (size_t)SK_GEN_CHILDREN_MAX)
+#define NO_NTA_MAX ((size_t)SK_GEN_CHILDREN_MAX)
 
 void gen_truth_init(gen_truth *t)
 {
@@ -30,6 +39,7 @@ void gen_truth_fini(gen_truth *t)
     if (t == NULL)
         return;
     free(t->pairs);
+    free(t->no_nta);
     memset(t, 0, sizeof(*t));
 }
 
@@ -57,6 +67,44 @@ static sk_err add_pair(gen_truth *t, uint32_t original, uint32_t dup)
     t->pair_count++;
 out:
     return rc;
+}
+
+static sk_err add_no_nta(gen_truth *t, int64_t released_at)
+{
+    sk_err rc = SK_OK;
+
+    if (t->no_nta_count == t->no_nta_cap) {
+        size_t cap = t->no_nta_cap ? t->no_nta_cap * 2 : 1024;
+        int64_t *p;
+        if (cap > NO_NTA_MAX) {
+            rc = SK_ERR_TOO_LARGE;
+            goto out;
+        }
+        p = realloc(t->no_nta, cap * sizeof(*p));
+        if (p == NULL) {
+            rc = SK_ERR_NOMEM;
+            goto out;
+        }
+        t->no_nta = p;
+        t->no_nta_cap = cap;
+    }
+    t->no_nta[t->no_nta_count++] = released_at;
+out:
+    return rc;
+}
+
+/* The tracking report's categories that the counts above do not give
+ * child by child. Wellness calls only follow a release to a sponsor. */
+static sk_err add_tracking(gen_truth *t, const gen_child *c)
+{
+    const gen_facts *f = &c->facts;
+    int released = f->discharge_type == GEN_DT_SPONSOR;
+
+    t->absentia_children += f->in_absentia > 0;
+    t->unreached_released += released && f->call != 0 && f->calls_reached == 0;
+    if (released && f->nta == 0)
+        return add_no_nta(t, f->release);
+    return SK_OK;
 }
 
 static void add_counts(gen_truth *t, const gen_child *c)
@@ -107,7 +155,8 @@ sk_err gen_truth_add(gen_truth *t, const gen_child *c)
         t->events += c->facts.by_type[i];
     }
     add_counts(t, c);
-    if (c->has_dup)
+    rc = add_tracking(t, c);
+    if (rc == SK_OK && c->has_dup)
         rc = add_pair(t, c->number, c->dup_number);
     return rc;
 }
@@ -188,6 +237,25 @@ static void write_pairs(const gen_truth *t, FILE *out)
     fprintf(out, "%s]\n  },\n", t->pair_count ? "\n    " : "");
 }
 
+static void write_tracking(const gen_truth *t, const char *as_of, int64_t end, FILE *out)
+{
+    int64_t released_by = end - (int64_t)SK_TRACKING_NTA_DAYS_DEFAULT * 86400;
+    uint64_t without = 0;
+    size_t i;
+
+    for (i = 0; i < t->no_nta_count; i++)
+        without += t->no_nta[i] <= released_by;
+    fprintf(out, "  \"tracking\": {\n    \"as_of\": \"%s\",\n", as_of);
+    put_count(out, "nta_days", SK_TRACKING_NTA_DAYS_DEFAULT, 0);
+    put_count(out, "missed_hearing", t->missed_children, 0);
+    put_count(out, "in_absentia_order", t->absentia_children, 0);
+    put_count(out, "without_nta_after_days", without, 0);
+    put_count(out, "address_blank", t->addr_blank, 0);
+    put_count(out, "address_undeliverable", t->addr_undeliverable, 0);
+    put_count(out, "unreached_after_release", t->unreached_released, 1);
+    fprintf(out, "  },\n");
+}
+
 sk_err gen_truth_write(const gen_truth *t, const sk_gen_opts *opts, int64_t start, FILE *out)
 {
     char from[SK_DATE_LEN + 1], to[SK_RFC3339_LEN + 1];
@@ -206,6 +274,7 @@ sk_err gen_truth_write(const gen_truth *t, const sk_gen_opts *opts, int64_t star
     write_events(t, out);
     write_court(t, out);
     write_pairs(t, out);
+    write_tracking(t, to, opts->end, out);
     fprintf(out, "  \"late_recorded_events\": %llu\n}\n", (unsigned long long)t->late);
     if (ferror(out))
         rc = SK_ERR_IO;
