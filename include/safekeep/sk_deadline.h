@@ -14,13 +14,16 @@
  *
  * Alert ids are stable across evaluations ("<rule>:<child>:<anchor event
  * id>", plus ":<owner>" for rules that tell several parties), so that later
- * events (an acknowledgement) can refer to them.
+ * events refer to them: a person of the owning agency acknowledges an alert
+ * (alert_acknowledged) or resolves it by hand (alert_resolved), and those
+ * events, in the child's ledger like any other, are read by the same scan.
  */
 #ifndef SK_DEADLINE_H
 #define SK_DEADLINE_H
 
 #include <stdint.h>
 
+#include "safekeep/sk_buf.h"
 #include "safekeep/sk_core.h"
 #include "safekeep/sk_model.h"
 #include "safekeep/sk_store.h"
@@ -78,16 +81,24 @@ typedef struct sk_deadline_config {
 /* Fills cfg with the defaults of docs/deadlines.md. Thread-safe. */
 void sk_deadline_config_default(sk_deadline_config *cfg);
 
+/*
+ * The state of an alert. A person acknowledges an open alert (event
+ * alert_acknowledged) and may resolve it by hand (alert_resolved); a late
+ * satisfying event resolves it too, whichever comes first. The values are
+ * stable: ACKNOWLEDGED was added after the others.
+ */
 typedef enum sk_alert_state {
     SK_ALERT_PENDING = 0, /* not yet due and not yet satisfied */
-    SK_ALERT_OPEN,        /* due, and not satisfied by an event up to now */
-    SK_ALERT_RESOLVED     /* raised, then satisfied by a late event */
+    SK_ALERT_OPEN,        /* due, not satisfied and not acknowledged up to now */
+    SK_ALERT_RESOLVED,    /* raised, then satisfied by a late event or resolved by hand */
+    SK_ALERT_ACKNOWLEDGED /* raised, acknowledged by its owner, not yet resolved */
 } sk_alert_state;
 
-/* "pending", "open", "resolved". */
+/* "pending", "open", "resolved", "acknowledged". */
 const char *sk_alert_state_name(sk_alert_state state);
 
-#define SK_ALERT_ID_MAX 160
+#define SK_ALERT_ID_MAX   160
+#define SK_ALERT_NOTE_MAX 200 /* bytes of a note, as SK_TEXT_LEN_MAX */
 
 /* One alert. Text is NUL-terminated; the struct is borrowed by callbacks. */
 typedef struct sk_alert {
@@ -99,12 +110,43 @@ typedef struct sk_alert {
     int64_t anchored_at; /* occurred_at of the anchor event */
     int64_t due_at;      /* when it was (or will be) raised */
     sk_alert_state state;
-    /* Set when resolved: the satisfying event and who recorded it. */
+    /* Set when acknowledged (also once resolved afterwards): the first
+     * alert_acknowledged event of the owner between the due time and the
+     * resolution. */
+    int acknowledged;
+    int64_t acknowledged_at;
+    char acknowledged_by[SK_ID_LEN_MAX + 1]; /* the event id */
+    char acknowledged_agency[SK_ID_LEN_MAX + 1];
+    char acknowledged_user[SK_ID_LEN_MAX + 1];
+    char acknowledged_note[SK_ALERT_NOTE_MAX + 1]; /* "" when none */
+    /* Set when resolved: the event that resolved it (the satisfying event,
+     * or the alert_resolved event when resolved_by_hand) and who recorded
+     * it; resolved_note is the note of a resolution by hand. */
     int64_t resolved_at;
     char resolved_by[SK_ID_LEN_MAX + 1];
     char resolved_agency[SK_ID_LEN_MAX + 1];
     char resolved_user[SK_ID_LEN_MAX + 1];
+    int resolved_by_hand;
+    char resolved_note[SK_ALERT_NOTE_MAX + 1];
 } sk_alert;
+
+/*
+ * Appends alert a to out as one JSON object, no newline:
+ *   {"id","rule","child","owner","anchor","anchored_at","due_at","state",
+ *    "resolved_at","resolved_by","resolved_agency","resolved_user",
+ *    "acknowledged":{"at","agency","user"}|null,
+ *    "resolved":{"at","by_event"|null,"agency","user","by_hand"}|null}
+ * Times are RFC 3339 UTC. The flat resolved_* keys are null until resolved;
+ * resolved_by names the event that resolved the alert, by_event the
+ * satisfying event only (null when resolved by hand). Notes are left out on
+ * purpose: they are free text that may hold personal data, and an alert
+ * listing discloses no record field. (The CLI's listing is not audited;
+ * the HTTP listing records one audit entry per child it names.)
+ *
+ * a and out are borrowed. Returns SK_OK, or SK_ERR_NOMEM / SK_ERR_TOO_LARGE
+ * from the buffer (out then holds a partial object). Thread-safe.
+ */
+SK_NODISCARD sk_err sk_alert_json(const sk_alert *a, sk_buf *out);
 
 /* Return non-zero to stop the scan early (not an error). */
 typedef int (*sk_alert_cb)(const sk_alert *alert, void *ctx);
@@ -117,7 +159,11 @@ typedef int (*sk_alert_cb)(const sk_alert *alert, void *ctx);
  * Scans the whole ledger by child and calls cb for each alert at clock now
  * (Unix seconds): open and resolved alerts, and pending ones when
  * cfg->report_pending is set. Events occurring after now are ignored, as if
- * not yet recorded. Alerts come in (child, due_at, rule, anchor, owner)
+ * not yet recorded. Acknowledgements and resolutions by hand count when made
+ * by the alert's owner at or after its due time; the first of each counts,
+ * acknowledgements only before the resolution, and a resolution by hand only
+ * before the satisfying event. Those naming no alert of the child are
+ * ignored and reported nowhere. Alerts come in (child, due_at, rule, anchor, owner)
  * order. Reads only; records nothing in the audit log; alerts carry ids and
  * times, never payload fields.
  *

@@ -59,7 +59,9 @@ typedef enum sk_event_type {
     SK_EV_FACT_RETRACTED,
     SK_EV_DECISION,
     SK_EV_CASE_CLOSED,
-    SK_EV_POLICY_ADOPTED, /* not about a child: subject "policy" */
+    SK_EV_ALERT_ACKNOWLEDGED, /* a person acknowledges a deadline alert (sk_deadline.h) */
+    SK_EV_ALERT_RESOLVED,     /* a person resolves one by hand */
+    SK_EV_POLICY_ADOPTED,     /* not about a child: subject "policy" */
     SK_EV_POLICY_RESCINDED,
     SK_EV__COUNT
 } sk_event_type;

@@ -16,6 +16,7 @@
 
 #include <stdint.h>
 
+#include "safekeep/sk_buf.h"
 #include "safekeep/sk_core.h"
 #include "safekeep/sk_store.h"
 
@@ -69,5 +70,17 @@ int sk_tracking_of_released(sk_tracking_category c);
  */
 SK_NODISCARD sk_err sk_tracking_compute(sk_store *store, const sk_tracking_opts *opts,
                                         sk_tracking_counts *out, sk_diag *diag);
+
+/*
+ * Appends the report as one JSON object, the shape shared by `safekeep
+ * report tracking --json` and GET /v1/reports/tracking (docs/reports.md):
+ * {"report":"tracking","at" (RFC 3339),"nta_days","children","released",
+ * "categories":{"<name>":{"children":N,"out_of":"children"|"released"},...}}
+ * with the categories in report order, no trailing newline. counts and out
+ * are borrowed; out is appended to. Errors: SK_ERR_TOO_LARGE when out would
+ * pass its maximum (out then holds a partial object), SK_ERR_NOMEM.
+ * Thread-safe.
+ */
+SK_NODISCARD sk_err sk_tracking_json(const sk_tracking_counts *counts, sk_buf *out);
 
 #endif /* SK_TRACKING_H */

@@ -165,6 +165,14 @@ void sk_api_decide(sk_req *r, sk_action action, sk_entity entity, uint64_t field
 /* Queues the audit record of a decision (subject may be empty). */
 sk_err sk_api_audit_decision(sk_req *r, const sk_request *req, const sk_decision *d,
                              sk_str subject);
+/* Queues the audit record of a disclosure that no policy rule decides but
+ * a fixed rule of the route, named by rule_kind ("owner": the requester's
+ * agency owns what is shown; "oversight": an oversight agency sees all):
+ * a permit to read entity about subject (not empty) disclosing no field,
+ * for the declared purpose, with reason (a sentence without personal
+ * data). rule_kind must be a static string; reason is copied. */
+sk_err sk_api_audit_permit(sk_req *r, sk_entity entity, sk_str subject, const char *rule_kind,
+                           const char *reason);
 /* Records the denial (about subject, which may be empty) and prepares its
  * 403 with the policy's reason and rule. */
 void sk_api_forbidden(sk_req *r, const sk_request *req, const sk_decision *d, sk_str subject);
@@ -221,6 +229,8 @@ void sk_api_audit_verify(sk_req *r);
 void sk_api_tokens_list(sk_req *r);
 void sk_api_tokens_create(sk_req *r);
 void sk_api_tokens_revoke(sk_req *r);
+void sk_api_report_tracking(sk_req *r);
+void sk_api_alerts_list(sk_req *r);
 
 /* Runs the server until SIGTERM/SIGINT; returns an exit code. */
 int sk_api_serve(const sk_config *cfg, int print_routes);

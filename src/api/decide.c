@@ -39,11 +39,11 @@ static sk_err arena_text(sk_req *r, const char *text, sk_str *out)
     return sk_arena_strdup(r->arena, sk_str_c(text), out);
 }
 
-sk_err sk_api_audit_decision(sk_req *r, const sk_request *req, const sk_decision *d, sk_str subject)
+/* A zeroed record at the end of the request's queue (not yet counted:
+ * the caller bumps audit_n once it is complete). */
+static sk_err audit_slot(sk_req *r, sk_audit_record **out)
 {
-    char reason[1024];
-    sk_audit_record *rec;
-    sk_err rc = SK_OK;
+    sk_err rc;
     void *p;
 
     if (r->audit_n == SK_API_AUDIT_MAX)
@@ -62,8 +62,19 @@ sk_err sk_api_audit_decision(sk_req *r, const sk_request *req, const sk_decision
         r->audit = p;
         r->audit_cap = cap;
     }
-    rec = &r->audit[r->audit_n];
-    memset(rec, 0, sizeof(*rec));
+    *out = &r->audit[r->audit_n];
+    memset(*out, 0, sizeof(**out));
+    return SK_OK;
+}
+
+sk_err sk_api_audit_decision(sk_req *r, const sk_request *req, const sk_decision *d, sk_str subject)
+{
+    char reason[1024];
+    sk_audit_record *rec = NULL;
+    sk_err rc = audit_slot(r, &rec);
+
+    if (rc != SK_OK)
+        return rc;
     sk_decision_reason(r->api->policy, req, d, reason, sizeof(reason));
     rec->request_id = sk_str_c(r->request_id);
     rec->agency = sk_str_c(r->token.agency);
@@ -90,6 +101,37 @@ sk_err sk_api_audit_decision(sk_req *r, const sk_request *req, const sk_decision
             r->decision_permit++;
         else
             r->decision_deny++;
+    }
+    return rc;
+}
+
+sk_err sk_api_audit_permit(sk_req *r, sk_entity entity, sk_str subject, const char *rule_kind,
+                           const char *reason)
+{
+    sk_audit_record *rec = NULL;
+    sk_err rc = audit_slot(r, &rec);
+
+    SK_ASSERT(r->purpose >= 0);
+    SK_ASSERT(subject.len > 0);
+    if (rc != SK_OK)
+        return rc;
+    rec->request_id = sk_str_c(r->request_id);
+    rec->agency = sk_str_c(r->token.agency);
+    rec->user = sk_str_c(r->token.user);
+    rec->role = sk_str_c(r->token.role);
+    rec->purpose = sk_str_c(sk_purpose_names[r->purpose]);
+    rec->action = sk_str_c(sk_action_names[SK_ACTION_READ]);
+    rec->entity = sk_str_c(sk_entity_names[entity]);
+    rc = sk_arena_strdup(r->arena, subject, &rec->subjects[0]);
+    rec->subject_count = 1;
+    rec->fields = 0; /* no field of the record is disclosed */
+    rec->decision = SK_STR("permit");
+    rec->rule_kind = sk_str_c(rule_kind);
+    if (rc == SK_OK)
+        rc = arena_text(r, reason, &rec->reason);
+    if (rc == SK_OK) {
+        r->audit_n++;
+        r->decision_permit++;
     }
     return rc;
 }

@@ -45,6 +45,8 @@ const sk_route sk_api_routes[] = {
     {"GET", "/v1/tokens", sk_api_tokens_list, A, "tokens_list"},
     {"POST", "/v1/tokens", sk_api_tokens_create, A | B, "tokens_create"},
     {"DELETE", "/v1/tokens/{id}", sk_api_tokens_revoke, A, "tokens_revoke"},
+    {"GET", "/v1/reports/tracking", sk_api_report_tracking, A, "report_tracking"},
+    {"GET", "/v1/alerts", sk_api_alerts_list, A | P, "alerts_list"},
 };
 
 size_t sk_api_route_count(void)

@@ -25,6 +25,7 @@ int sk_cli_audit(int argc, char **argv);
 int sk_cli_serve(int argc, char **argv);
 int sk_cli_token(int argc, char **argv);
 int sk_cli_alerts(int argc, char **argv);
+int sk_cli_alert(int argc, char **argv);
 
 #include <stdio.h>
 

@@ -6,11 +6,13 @@
  * The listing names children by their internal ids and events by their
  * ids, and shows rules, agencies and times only: no field of any record.
  * That is why, unlike `safekeep children`, it writes nothing to the audit
- * log; it only reads the ledger.
+ * log; it only reads the ledger. Notes written when alerts are acknowledged
+ * or resolved are free text, so they are not listed either.
  */
 #include <getopt.h>
 
 #include "cli.h"
+#include "safekeep/sk_buf.h"
 #include "safekeep/sk_deadline.h"
 #include "safekeep/sk_time.h"
 
@@ -27,16 +29,22 @@ typedef struct alerts_opts {
 typedef struct print_ctx {
     const alerts_opts *o;
     uint64_t n;
+    sk_buf buf; /* one JSON line */
+    sk_err rc;
 } print_ctx;
+
+#define LINE_BYTES_MAX 4096
 
 static void alerts_help(FILE *out)
 {
     fprintf(out, "usage: safekeep alerts [--db PATH] [--overdue] [--agency A] [--rule R]\n"
                  "                       [--at TIME] [--all] [--json]\n\n"
                  "Lists the deadline alerts computed from the ledger (docs/deadlines.md):\n"
-                 "every alert raised by the clock time, open or resolved by a late event,\n"
-                 "in (child, due time, rule) order.\n\n"
-                 "  --overdue    open alerts only\n"
+                 "every alert raised by the clock time, open, acknowledged by its owner,\n"
+                 "or resolved (by a late event or by hand, see safekeep alert), in (child,\n"
+                 "due time, rule) order. The last column says who acknowledged or\n"
+                 "resolved it, and when.\n\n"
+                 "  --overdue    open and acknowledged alerts only (not yet resolved)\n"
                  "  --agency A   alerts owned by agency A (the agency that must act)\n"
                  "  --rule R     one rule: hhs_notice_48h, transfer_72h, wellness_call_30d,\n"
                  "               missed_hearing, nta_not_filed, address_not_filed, unreachable,\n"
@@ -50,35 +58,22 @@ static void alerts_help(FILE *out)
                  "Exit status: 0 success, 1 failure, 2 usage error.\n");
 }
 
-static void print_json(const sk_alert *a)
+/* Who acknowledged or resolved the alert, and when, for the text listing:
+ * "-", "AGENCY/USER TIME", "EVENT AGENCY/USER TIME" or "by hand ...". */
+static void print_who(const sk_alert *a)
 {
-    char anch[SK_RFC3339_LEN + 1], due[SK_RFC3339_LEN + 1], res[SK_RFC3339_LEN + 1];
+    char at[SK_RFC3339_LEN + 1];
 
-    sk_time_format_rfc3339(a->anchored_at, anch);
-    sk_time_format_rfc3339(a->due_at, due);
-    printf("{\"id\":");
-    sk_cli_print_json_string(stdout, a->id);
-    printf(",\"rule\":\"%s\",\"child\":", sk_deadline_rule_get(a->rule)->name);
-    sk_cli_print_json_string(stdout, a->child);
-    printf(",\"owner\":");
-    sk_cli_print_json_string(stdout, a->owner);
-    printf(",\"anchor\":");
-    sk_cli_print_json_string(stdout, a->anchor_id);
-    printf(",\"anchored_at\":\"%s\",\"due_at\":\"%s\",\"state\":\"%s\"", anch, due,
-           sk_alert_state_name(a->state));
     if (a->state == SK_ALERT_RESOLVED) {
-        sk_time_format_rfc3339(a->resolved_at, res);
-        printf(",\"resolved_at\":\"%s\",\"resolved_by\":", res);
-        sk_cli_print_json_string(stdout, a->resolved_by);
-        printf(",\"resolved_agency\":");
-        sk_cli_print_json_string(stdout, a->resolved_agency);
-        printf(",\"resolved_user\":");
-        sk_cli_print_json_string(stdout, a->resolved_user);
+        sk_time_format_rfc3339(a->resolved_at, at);
+        printf("%s %s/%s %s\n", a->resolved_by_hand ? "by hand" : a->resolved_by,
+               a->resolved_agency, a->resolved_user, at);
+    } else if (a->acknowledged) {
+        sk_time_format_rfc3339(a->acknowledged_at, at);
+        printf("%s/%s %s\n", a->acknowledged_agency, a->acknowledged_user, at);
     } else {
-        printf(",\"resolved_at\":null,\"resolved_by\":null,\"resolved_agency\":null,"
-               "\"resolved_user\":null");
+        printf("-\n");
     }
-    printf("}\n");
 }
 
 static int print_alert(const sk_alert *a, void *vctx)
@@ -87,19 +82,23 @@ static int print_alert(const sk_alert *a, void *vctx)
     const alerts_opts *o = ctx->o;
     char due[SK_RFC3339_LEN + 1];
 
-    if (o->overdue && a->state != SK_ALERT_OPEN)
+    if (o->overdue && a->state != SK_ALERT_OPEN && a->state != SK_ALERT_ACKNOWLEDGED)
         return 0;
     if (o->agency != NULL && strcmp(o->agency, a->owner) != 0)
         return 0;
     if (o->rule >= 0 && (int)a->rule != o->rule)
         return 0;
     if (o->json) {
-        print_json(a);
+        sk_buf_reset(&ctx->buf);
+        ctx->rc = sk_alert_json(a, &ctx->buf);
+        if (ctx->rc != SK_OK)
+            return 1;
+        printf("%s\n", ctx->buf.ptr);
     } else {
         sk_time_format_rfc3339(a->due_at, due);
-        printf("%-20s %-19s %-14s %-10s %-8s %s\n", due, sk_deadline_rule_get(a->rule)->name,
-               a->child, a->owner, sk_alert_state_name(a->state),
-               a->state == SK_ALERT_RESOLVED ? a->resolved_by : "-");
+        printf("%-20s %-19s %-14s %-10s %-12s ", due, sk_deadline_rule_get(a->rule)->name, a->child,
+               a->owner, sk_alert_state_name(a->state));
+        print_who(a);
     }
     ctx->n++;
     return 0;
@@ -107,7 +106,7 @@ static int print_alert(const sk_alert *a, void *vctx)
 
 static int run(const alerts_opts *o)
 {
-    print_ctx ctx = {o, 0};
+    print_ctx ctx = {o, 0, {NULL, 0, 0, 0}, SK_OK};
     sk_deadline_config cfg;
     sk_keyring *keyring = NULL;
     sk_store *store = NULL;
@@ -116,20 +115,25 @@ static int run(const alerts_opts *o)
     sk_err rc;
 
     sk_diag_clear(&diag);
+    sk_buf_init(&ctx.buf, LINE_BYTES_MAX);
     sk_deadline_config_default(&cfg);
     cfg.report_pending = o->all;
     code = sk_cli_open(o->db, &store, &keyring);
     if (code != SK_EXIT_OK)
-        return code;
+        goto out;
     if (!o->json)
-        printf("%-20s %-19s %-14s %-10s %-8s %s\n", "DUE", "RULE", "CHILD", "OWNER", "STATE",
-               "RESOLVED_BY");
+        printf("%-20s %-19s %-14s %-10s %-12s %s\n", "DUE", "RULE", "CHILD", "OWNER", "STATE",
+               "BY");
     rc = sk_deadline_scan(store, &cfg, o->at, print_alert, &ctx, &diag);
+    if (rc == SK_OK)
+        rc = ctx.rc;
     if (rc != SK_OK) {
         sk_cli_error("alerts", rc, &diag);
         code = SK_EXIT_FAIL;
     }
     sk_cli_close(store, keyring);
+out:
+    sk_buf_fini(&ctx.buf);
     return code;
 }
 

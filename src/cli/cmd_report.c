@@ -106,22 +106,18 @@ static int parse(int argc, char **argv, report_opts *o)
     return -1;
 }
 
-static void print_json(const sk_tracking_counts *r)
+/* The same renderer as GET /v1/reports/tracking, so both answer alike. */
+static sk_err print_json(const sk_tracking_counts *r)
 {
-    char at[SK_RFC3339_LEN + 1];
-    size_t i;
+    sk_buf buf;
+    sk_err rc;
 
-    sk_time_format_rfc3339(r->at, at);
-    printf("{\"report\":\"tracking\",\"at\":\"%s\",\"nta_days\":%u,\"children\":%llu,"
-           "\"released\":%llu,\"categories\":{",
-           at, r->nta_days, (unsigned long long)r->children, (unsigned long long)r->released);
-    for (i = 0; i < SK_TRACK__COUNT; i++) {
-        int rel = sk_tracking_of_released((sk_tracking_category)i);
-        printf("%s\"%s\":{\"children\":%llu,\"out_of\":\"%s\"}", i ? "," : "",
-               sk_tracking_name((sk_tracking_category)i), (unsigned long long)r->count[i],
-               rel ? "released" : "children");
-    }
-    printf("}}\n");
+    sk_buf_init(&buf, 64 * 1024);
+    rc = sk_tracking_json(r, &buf);
+    if (rc == SK_OK)
+        printf("%s\n", buf.ptr);
+    sk_buf_fini(&buf);
+    return rc;
 }
 
 static void print_table(const sk_tracking_counts *r)
@@ -160,7 +156,11 @@ static int run_tracking(const report_opts *o)
         sk_cli_error("report tracking", rc, &diag);
         code = SK_EXIT_FAIL;
     } else if (o->json) {
-        print_json(&counts);
+        rc = print_json(&counts);
+        if (rc != SK_OK) {
+            sk_cli_error("report tracking", rc, NULL);
+            code = SK_EXIT_FAIL;
+        }
     } else {
         print_table(&counts);
     }

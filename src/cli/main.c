@@ -21,6 +21,7 @@ static const command commands[] = {
     {"import", sk_cli_import, "import .jsonl events or .csv case spreadsheets, all or nothing"},
     {"children", sk_cli_children, "list children, filtered by status, country, facility"},
     {"alerts", sk_cli_alerts, "deadline alerts from the ledger: open, resolved, by agency"},
+    {"alert", sk_cli_alert, "acknowledge or resolve an alert, on record (alert ack|resolve ID)"},
     {"child", sk_cli_child, "show one child's case and timeline (child show ID | --a-number A)"},
     {"stats", sk_cli_stats, "counts of children by custody status"},
     {"report", sk_cli_report, "aggregate reports: tracking (counts only, no personal data)"},

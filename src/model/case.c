@@ -372,6 +372,12 @@ void sk_case_apply(sk_case *c, sk_event *ev)
     SK_ASSERT(ev != NULL);
     SK_ASSERT(ev->subject_count > 0);
     SK_ASSERT(sk_event_type_is_case(ev->type));
+    if (ev->type == SK_EV_ALERT_ACKNOWLEDGED || ev->type == SK_EV_ALERT_RESOLVED) {
+        /* Work on an alert, not a change in the child's situation: it is in
+         * the child's ledger for sk_deadline_scan, and the fold ignores it. */
+        ev->dq_flags &= SK_DQ_LATE;
+        return;
+    }
     if (c->event_count == 0 && ev->type != SK_EV_APPREHENSION && ev->type != SK_EV_REFERRAL)
         dq |= SK_DQ_UNKNOWN_SUBJECT;
     if (c->custody == SK_CUSTODY_CLOSED && ev->type != SK_EV_CASE_CLOSED)

@@ -222,6 +222,16 @@ static const sk_field_def f_policy_rescinded[] = {
 static const sk_field_def f_case_closed[] = {
     F("reason", SK_FT_ENUM, REQ, close_reasons, "why the case is closed"),
 };
+/* Alert ids run past SK_ID_LEN_MAX ("<rule>:<child>:<event>[:<owner>]"), so
+ * they are strings; sk_deadline_scan matches them exactly. */
+static const sk_field_def f_alert_acknowledged[] = {
+    F("alert_id", SK_FT_STRING, REQ, NULL, "the alert, by its stable id"),
+    F("note", SK_FT_STRING, 0, NULL, "what is being done about it"),
+};
+static const sk_field_def f_alert_resolved[] = {
+    F("alert_id", SK_FT_STRING, REQ, NULL, "the alert, by its stable id"),
+    F("note", SK_FT_STRING, 0, NULL, "why it is closed without the satisfying event"),
+};
 
 #define E(name, doc, fields)                                                                       \
     {                                                                                              \
@@ -265,6 +275,10 @@ static const sk_event_def catalogue[SK_EV__COUNT] = {
     [SK_EV_FACT_RETRACTED] = E("fact_retracted", "a fact retracted", f_fact_retracted),
     [SK_EV_DECISION] = E("decision", "a decision citing facts", f_decision),
     [SK_EV_CASE_CLOSED] = E("case_closed", "case closed", f_case_closed),
+    [SK_EV_ALERT_ACKNOWLEDGED] =
+        E("alert_acknowledged", "a deadline alert acknowledged by its owner", f_alert_acknowledged),
+    [SK_EV_ALERT_RESOLVED] =
+        E("alert_resolved", "a deadline alert resolved by hand", f_alert_resolved),
     [SK_EV_POLICY_ADOPTED] =
         E("policy_adopted", "a policy file (agreements, constraints, roles) adopted",
           f_policy_adopted),

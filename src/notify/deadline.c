@@ -69,7 +69,7 @@ static const sk_deadline_rule_def rule_defs[SK_DL__COUNT] = {
                                   1},
 };
 
-static const char *const state_names[] = {"pending", "open", "resolved"};
+static const char *const state_names[] = {"pending", "open", "resolved", "acknowledged"};
 
 const sk_deadline_rule_def *sk_deadline_rule_get(sk_deadline_rule rule)
 {
@@ -95,6 +95,108 @@ const char *sk_alert_state_name(sk_alert_state state)
 {
     SK_ASSERT((size_t)state < SK_ARRAY_LEN(state_names));
     return state_names[state];
+}
+
+/* Appends ,"key":"<time>". */
+static sk_err json_time(sk_buf *out, const char *key, int64_t t)
+{
+    char buf[SK_RFC3339_LEN + 1];
+
+    sk_time_format_rfc3339(t, buf);
+    return sk_buf_printf(out, ",\"%s\":\"%s\"", key, buf);
+}
+
+/* Appends ,"key":"<text>" with the text escaped. */
+static sk_err json_text(sk_buf *out, const char *key, const char *text)
+{
+    sk_err rc = sk_buf_printf(out, ",\"%s\":", key);
+
+    return rc != SK_OK ? rc : sk_buf_json_str(out, sk_str_c(text));
+}
+
+/* The flat resolved_* keys kept from the first version of the listing. */
+static sk_err alert_json_flat(const sk_alert *a, sk_buf *out)
+{
+    sk_err rc;
+
+    if (a->state != SK_ALERT_RESOLVED)
+        return sk_buf_appendc(out, ",\"resolved_at\":null,\"resolved_by\":null,"
+                                   "\"resolved_agency\":null,\"resolved_user\":null");
+    rc = json_time(out, "resolved_at", a->resolved_at);
+    if (rc == SK_OK)
+        rc = json_text(out, "resolved_by", a->resolved_by);
+    if (rc == SK_OK)
+        rc = json_text(out, "resolved_agency", a->resolved_agency);
+    if (rc == SK_OK)
+        rc = json_text(out, "resolved_user", a->resolved_user);
+    return rc;
+}
+
+/* The acknowledged and resolved objects, each null when not (yet) so. */
+static sk_err alert_json_people(const sk_alert *a, sk_buf *out)
+{
+    char at[SK_RFC3339_LEN + 1];
+    sk_err rc = SK_OK;
+
+    if (a->acknowledged) {
+        sk_time_format_rfc3339(a->acknowledged_at, at);
+        rc = sk_buf_printf(out, ",\"acknowledged\":{\"at\":\"%s\"", at);
+        if (rc == SK_OK)
+            rc = json_text(out, "agency", a->acknowledged_agency);
+        if (rc == SK_OK)
+            rc = json_text(out, "user", a->acknowledged_user);
+        if (rc == SK_OK)
+            rc = sk_buf_appendc(out, "}");
+    } else {
+        rc = sk_buf_appendc(out, ",\"acknowledged\":null");
+    }
+    if (rc != SK_OK || a->state != SK_ALERT_RESOLVED)
+        return rc != SK_OK ? rc : sk_buf_appendc(out, ",\"resolved\":null");
+    sk_time_format_rfc3339(a->resolved_at, at);
+    rc = sk_buf_printf(out, ",\"resolved\":{\"at\":\"%s\"", at);
+    if (rc == SK_OK)
+        rc = a->resolved_by_hand ? sk_buf_appendc(out, ",\"by_event\":null")
+                                 : json_text(out, "by_event", a->resolved_by);
+    if (rc == SK_OK)
+        rc = json_text(out, "agency", a->resolved_agency);
+    if (rc == SK_OK)
+        rc = json_text(out, "user", a->resolved_user);
+    if (rc == SK_OK)
+        rc = sk_buf_printf(out, ",\"by_hand\":%s}", a->resolved_by_hand ? "true" : "false");
+    return rc;
+}
+
+sk_err sk_alert_json(const sk_alert *a, sk_buf *out)
+{
+    sk_err rc;
+
+    SK_ASSERT(a != NULL);
+    SK_ASSERT(out != NULL);
+    SK_ASSERT((unsigned)a->rule < SK_DL__COUNT);
+    rc = sk_buf_appendc(out, "{\"id\":");
+    if (rc == SK_OK)
+        rc = sk_buf_json_str(out, sk_str_c(a->id));
+    if (rc == SK_OK)
+        rc = sk_buf_printf(out, ",\"rule\":\"%s\"", rule_defs[a->rule].name);
+    if (rc == SK_OK)
+        rc = json_text(out, "child", a->child);
+    if (rc == SK_OK)
+        rc = json_text(out, "owner", a->owner);
+    if (rc == SK_OK)
+        rc = json_text(out, "anchor", a->anchor_id);
+    if (rc == SK_OK)
+        rc = json_time(out, "anchored_at", a->anchored_at);
+    if (rc == SK_OK)
+        rc = json_time(out, "due_at", a->due_at);
+    if (rc == SK_OK)
+        rc = sk_buf_printf(out, ",\"state\":\"%s\"", sk_alert_state_name(a->state));
+    if (rc == SK_OK)
+        rc = alert_json_flat(a, out);
+    if (rc == SK_OK)
+        rc = alert_json_people(a, out);
+    if (rc == SK_OK)
+        rc = sk_buf_appendc(out, "}");
+    return rc;
 }
 
 static void rule_set(sk_deadline_config *cfg, sk_deadline_rule r, int64_t from, int64_t delay_s,
@@ -140,6 +242,8 @@ typedef struct cev {
     char user[SK_ID_LEN_MAX + 1];
     char key[SK_ID_LEN_MAX + 1];
     sk_str cites; /* decision only; arena text, "" otherwise */
+    sk_str alert; /* alert events only: alert_id, as stored (ids need no escape) */
+    sk_str note;  /* alert events only: note, as stored (JSON-escaped) */
 } cev;
 
 typedef struct scan_ctx {
@@ -273,6 +377,15 @@ static sk_err load_payload(scan_ctx *ctx, const sk_ledger_row *row, cev *e)
         if (!payload_field(json, "cites", &v) || v.len > CITES_LEN_MAX)
             return SK_OK;
         return sk_arena_strdup(ctx->arena, v, &e->cites);
+    case SK_EV_ALERT_ACKNOWLEDGED:
+    case SK_EV_ALERT_RESOLVED:
+        if (payload_field(json, "alert_id", &v) && v.len <= SK_ALERT_ID_MAX) {
+            sk_err rc = sk_arena_strdup(ctx->arena, v, &e->alert);
+            if (rc != SK_OK || !payload_field(json, "note", &v))
+                return rc;
+            return sk_arena_strdup(ctx->arena, v, &e->note);
+        }
+        return SK_OK;
     default:
         return SK_OK;
     }
@@ -518,18 +631,93 @@ static int64_t due_time(const scan_ctx *ctx, sk_deadline_rule r, const cev *a)
     return a->at + rc->delay_s;
 }
 
+/* Copies a stored (JSON-escaped) string into dst, undoing the escapes the
+ * canonical payload uses: a backslash before a quote or backslash, and
+ * \u00XX. Truncates at SK_ALERT_NOTE_MAX bytes. */
+static void copy_note(char dst[SK_ALERT_NOTE_MAX + 1], sk_str src)
+{
+    size_t i = 0, len = 0;
+    unsigned v;
+
+    while (i < src.len && len < SK_ALERT_NOTE_MAX) {
+        if (src.ptr[i] == '\\' && i + 5 < src.len && src.ptr[i + 1] == 'u' &&
+            sscanf(src.ptr + i + 2, "%4x", &v) == 1 && v < 0x80) {
+            dst[len++] = (char)v;
+            i += 6;
+            continue;
+        }
+        if (src.ptr[i] == '\\' && i + 1 < src.len)
+            i++;
+        dst[len++] = src.ptr[i++];
+    }
+    dst[len] = '\0';
+}
+
+/* 1 when e is an alert event of type t about al by al's owner, at or after
+ * al's due time: before that the alert did not exist, and only the owner
+ * acknowledges or resolves by hand (whatever path recorded the event). */
+static int about(const sk_alert *al, const cev *e, sk_event_type t)
+{
+    return e->type == t && e->at >= al->due_at && strcmp(e->agency, al->owner) == 0 &&
+           sk_str_eqc(e->alert, al->id);
+}
+
+/*
+ * Applies the people's events to al, a filled alert whose satisfying event
+ * (if any) is at index sat (ctx->n when none). The first resolution by hand
+ * before the satisfying event resolves it; the first acknowledgement before
+ * the resolution acknowledges it. Events about ids that match no alert are
+ * never looked at, so they change nothing.
+ */
+static void apply_people(const scan_ctx *ctx, sk_alert *al, size_t anchor, size_t sat)
+{
+    size_t j, end = sat;
+    const cev *e;
+
+    for (j = anchor + 1; j < sat; j++) {
+        if (about(al, &ctx->ev[j], SK_EV_ALERT_RESOLVED)) {
+            e = &ctx->ev[j];
+            al->state = SK_ALERT_RESOLVED;
+            al->resolved_by_hand = 1;
+            al->resolved_at = e->at;
+            snprintf(al->resolved_by, sizeof(al->resolved_by), "%s", e->id);
+            snprintf(al->resolved_agency, sizeof(al->resolved_agency), "%s", e->agency);
+            snprintf(al->resolved_user, sizeof(al->resolved_user), "%s", e->user);
+            copy_note(al->resolved_note, e->note);
+            end = j;
+            break;
+        }
+    }
+    for (j = anchor + 1; j < end; j++) {
+        if (about(al, &ctx->ev[j], SK_EV_ALERT_ACKNOWLEDGED)) {
+            e = &ctx->ev[j];
+            al->acknowledged = 1;
+            al->acknowledged_at = e->at;
+            snprintf(al->acknowledged_by, sizeof(al->acknowledged_by), "%s", e->id);
+            snprintf(al->acknowledged_agency, sizeof(al->acknowledged_agency), "%s", e->agency);
+            snprintf(al->acknowledged_user, sizeof(al->acknowledged_user), "%s", e->user);
+            copy_note(al->acknowledged_note, e->note);
+            if (al->state == SK_ALERT_OPEN)
+                al->state = SK_ALERT_ACKNOWLEDGED;
+            break;
+        }
+    }
+}
+
 /* Appends one alert per owner of rule r anchored at i, as of ctx->now. */
 static sk_err raise(scan_ctx *ctx, sk_deadline_rule r, size_t i)
 {
     const cev *a = &ctx->ev[i], *s = NULL;
     int64_t due = due_time(ctx, r, a);
     sk_alert_state state;
+    size_t j, sat = ctx->n;
     owners o;
-    size_t j;
 
     for (j = i + 1; j < ctx->n && s == NULL; j++) {
-        if (satisfies(ctx, r, a, &ctx->ev[j]))
+        if (satisfies(ctx, r, a, &ctx->ev[j])) {
             s = &ctx->ev[j];
+            sat = j;
+        }
     }
     if (s != NULL && s->at <= due)
         return SK_OK; /* met in time: nothing to report */
@@ -567,6 +755,7 @@ static sk_err raise(scan_ctx *ctx, sk_deadline_rule r, size_t i)
             snprintf(al->resolved_agency, sizeof(al->resolved_agency), "%s", s->agency);
             snprintf(al->resolved_user, sizeof(al->resolved_user), "%s", s->user);
         }
+        apply_people(ctx, al, i, sat);
     }
     return SK_OK;
 }
@@ -641,6 +830,8 @@ static int scan_row(const sk_ledger_row *row, void *vctx)
     e->flag = 0;
     e->key[0] = '\0';
     e->cites = SK_STR("");
+    e->alert = SK_STR("");
+    e->note = SK_STR("");
     copy_id(e->id, row->id);
     copy_id(e->agency, row->agency);
     copy_id(e->user, row->user);

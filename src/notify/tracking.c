@@ -221,3 +221,28 @@ out:
     sk_arena_free(ctx.arena);
     return rc;
 }
+
+sk_err sk_tracking_json(const sk_tracking_counts *counts, sk_buf *out)
+{
+    char at[SK_RFC3339_LEN + 1];
+    size_t i;
+    sk_err rc;
+
+    SK_ASSERT(counts != NULL);
+    SK_ASSERT(out != NULL);
+    sk_time_format_rfc3339(counts->at, at);
+    rc = sk_buf_printf(out,
+                       "{\"report\":\"tracking\",\"at\":\"%s\",\"nta_days\":%u,\"children\":%llu,"
+                       "\"released\":%llu,\"categories\":{",
+                       at, counts->nta_days, (unsigned long long)counts->children,
+                       (unsigned long long)counts->released);
+    for (i = 0; rc == SK_OK && i < SK_TRACK__COUNT; i++) {
+        sk_tracking_category c = (sk_tracking_category)i;
+        rc = sk_buf_printf(out, "%s\"%s\":{\"children\":%llu,\"out_of\":\"%s\"}", i ? "," : "",
+                           sk_tracking_name(c), (unsigned long long)counts->count[i],
+                           sk_tracking_of_released(c) ? "released" : "children");
+    }
+    if (rc == SK_OK)
+        rc = sk_buf_appendc(out, "}}");
+    return rc;
+}

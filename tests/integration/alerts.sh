@@ -4,7 +4,9 @@
 # sponsor application, with no call and no notice to appear) and C0002 (in
 # care). Checks the
 # clock (--at), the filters, JSON output, usage errors, and that listing
-# alerts writes nothing to the audit log. Prints TAP. POSIX sh.
+# alerts writes nothing to the audit log; then safekeep alert ack/resolve
+# (owner only, state checks, --json who and when, kept by a rebuild).
+# Prints TAP. POSIX sh.
 set -u
 BIN=${SK_BIN:?SK_BIN must name the safekeep binary}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -65,4 +67,36 @@ expect_exit 2 "bad --rule" "$BIN" alerts --rule nope
 expect_exit 2 "stray argument" "$BIN" alerts extra
 expect_exit 1 "missing database" "$BIN" alerts --db "$TMP/none.db"
 check "the audit log did not grow" [ "$(cat "$TMP/t.db.audit" 2>/dev/null | wc -c)" -eq "$audit_before" ]
+# People on record: the owner acknowledges, then resolves by hand. These
+# record events, so they come after the audit-log check above.
+NTA=nta_not_filed:C0001:t-e5
+expect_exit 0 "alert --help" "$BIN" alert --help
+check "help says the agency is required" out_has "required, and it must own the alert"
+expect_exit 2 "ack without --agency/--user" "$BIN" alert ack "$NTA" --at 2024-05-01
+expect_exit 2 "ack without an id" "$BIN" alert ack --agency ICE --user off.7
+expect_exit 1 "ack of an unknown alert" "$BIN" alert ack nope:C0001:t-e5 --agency ICE --user off.7 --at 2024-05-01
+expect_exit 2 "ack by another agency" "$BIN" alert ack "$NTA" --agency ORR --user cm.0042 --at 2024-05-01
+expect_exit 1 "ack of a resolved alert" "$BIN" alert ack wellness_call_30d:C0001:t-e5 --agency ORR --user cm.0042 --at 2024-05-01
+expect_exit 1 "ack of an alert not yet due" "$BIN" alert ack "$NTA" --agency ICE --user off.7 --at 2023-06-01
+expect_exit 0 "ack by the owner" "$BIN" alert ack "$NTA" --agency ICE --user off.7 --at 2024-05-01T09:00:00Z --note "checking the court file"
+expect_exit 1 "ack twice" "$BIN" alert ack "$NTA" --agency ICE --user off.7 --at 2024-05-02
+expect_exit 0 "listed as acknowledged" "$BIN" alerts --at 2024-05-02 --agency ICE
+check "state and who" out_has "acknowledged ICE/off.7 2024-05-01T09:00:00Z"
+expect_exit 0 "before the ack" "$BIN" alerts --at 2024-05-01T08:00:00Z --agency ICE
+check "still open before it" out_has "ICE        open"
+expect_exit 0 "--overdue keeps acknowledged alerts" "$BIN" alerts --at 2024-05-02 --overdue --agency ICE
+check "the acknowledged alert is overdue" out_has "nta_not_filed"
+expect_exit 2 "resolve without --note" "$BIN" alert resolve "$NTA" --agency ICE --user off.7 --at 2024-05-03
+expect_exit 2 "resolve by another agency" "$BIN" alert resolve "$NTA" --agency ORR --user cm.0042 --note "x" --at 2024-05-03
+expect_exit 0 "resolve by hand" "$BIN" alert resolve "$NTA" --agency ICE --user off.7 --at 2024-05-03T12:00:00Z --note "filed on paper, not in the system"
+expect_exit 1 "resolve twice" "$BIN" alert resolve "$NTA" --agency ICE --user off.7 --note "again" --at 2024-05-04
+expect_exit 0 "--json shows who and when" "$BIN" alerts --at 2024-05-04 --json --agency ICE
+check "acknowledged who and when" out_has '"acknowledged":{"at":"2024-05-01T09:00:00Z","agency":"ICE","user":"off.7"}'
+check "resolved by hand" out_has '"resolved":{"at":"2024-05-03T12:00:00Z","by_event":null,"agency":"ICE","user":"off.7","by_hand":true}'
+check "state resolved" out_has '"state":"resolved","resolved_at":"2024-05-03T12:00:00Z"'
+check "notes are not listed" [ "$(grep -c "on paper" "$TMP/out")" -eq 0 ]
+check "resolved by the call: by_event set, never acknowledged" sh -c '"$0" alerts --at 2024-05-04 --json --agency ORR | grep -q "\"acknowledged\":null,\"resolved\":{\"at\":\"2023-05-20T10:00:00Z\",\"by_event\":\"t-w1\""' "$BIN"
+expect_exit 0 "rebuild" "$BIN" rebuild
+expect_exit 0 "after the rebuild" "$BIN" alerts --at 2024-05-04 --agency ICE
+check "still resolved by hand" out_has "resolved     by hand ICE/off.7 2024-05-03T12:00:00Z"
 echo "1..$n"

@@ -464,6 +464,34 @@ def audit(srv):
     call(srv, "audit_verify", "GET", "/v1/audit/verify", 403, "forbidden", token=ice)
 
 
+def notifications(srv):
+    cm, ice, oig = T["cm"], T["ice"], T["oig"]
+    track = "/v1/reports/tracking"
+    _, _, js = call(srv, "report_tracking", "GET", track, 200, token=cm)
+    tap.eq((js or {}).get("children"), 2, "the tracking report counts the two test children")
+    call(srv, "report_tracking", "GET", track + "?at=2023-12-31&nta_days=30", 200, token=ice)
+    call(srv, "report_tracking", "GET", track + "?at=2023-12-31T12:00:00Z&nta_days=0", 200,
+         token=oig)
+    for q in ("at=2023-1-1", "at=soon", "nta_days=3651", "nta_days=-1", "nta_days=x",
+              "nta_days="):
+        call(srv, "report_tracking", "GET", track + "?" + q, 400, "bad-request", token=cm)
+
+    alerts = "/v1/alerts"
+    _, _, js = call(srv, "alerts_list", "GET", alerts, 200, token=cm, purpose="child_welfare")
+    tap.ok(js and js.get("alerts") and all(a["owner"] == "ORR" for a in js["alerts"]),
+           "an ORR token lists ORR's alerts only", str(js)[:300])
+    call(srv, "alerts_list", "GET", alerts + "?state=resolved&rule=nta_not_filed&owner=ICE"
+         "&at=2025-01-01&limit=1&offset=0", 200, token=oig, purpose="oversight")
+    call(srv, "alerts_list", "GET", alerts + "?state=open&at=2024-01-01T00:00:00Z", 200,
+         token=ice, purpose="immigration_enforcement")
+    call(srv, "alerts_list", "GET", alerts + "?owner=ORR", 403, "forbidden", token=ice,
+         purpose="immigration_enforcement")
+    for q in ("state=pending", "rule=bogus", "owner=bad%20id", "limit=0", "limit=501",
+              "offset=-1", "at=soon"):
+        call(srv, "alerts_list", "GET", alerts + "?" + q, 400, "bad-request", token=cm,
+             purpose="child_welfare")
+
+
 def tokens(srv):
     admin, cm = T["admin"], T["cm"]
     call(srv, "tokens_list", "GET", "/v1/tokens", 200, token=admin)
@@ -526,7 +554,8 @@ def audit_failing(srv):
             ("children_search", "/v1/children/search", {"a_number": "012345678"}),
             ("child_sponsors", "/v1/children/C0001/sponsors", None),
             ("policy_check", "/v1/policy/check", {"subject": "C0001"}),
-            ("audit_subject", "/v1/audit/subjects/C0001", None)):
+            ("audit_subject", "/v1/audit/subjects/C0001", None),
+            ("alerts_list", "/v1/alerts", None)):
         call(srv, opid, OPS[opid][0], path, 503, "audit-unavailable", token=cm,
              purpose="child_welfare", body=body)
 
@@ -554,7 +583,8 @@ def main():
         T["oig"] = db.token("HHS-OIG", "auditor")
         T["ice"] = db.token("ICE", "officer")
         srv = Server(db, env)
-        for part in (service, gatekeeping, events, children, policy, audit, tokens):
+        for part in (service, gatekeeping, events, children, policy, audit, notifications,
+                     tokens):
             part(srv)
         srv.stop()
         srv = Server(db, dict(env, SAFEKEEP_RATE_PER_S="1", SAFEKEEP_RATE_BURST="1"))

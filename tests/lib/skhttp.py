@@ -173,3 +173,24 @@ def audit_records(db):
     """Every audit record of the database's log, through the CLI's verifier."""
     code, out, err = db.cli("audit", "verify", "--json", check=False)
     return code, out, err
+
+
+def log_file_records(path):
+    """The records of an audit log, read in the documented file format
+    (src/audit/log_format.h): 'R' u32 len json[len] chain[32] for a record,
+    'H' u32 144 head[144] for a signed tree head; seq counts records."""
+    with open(path, "rb") as f:
+        data = f.read()
+    recs, pos = [], 0
+    while pos < len(data):
+        tag, n = data[pos:pos + 1], int.from_bytes(data[pos + 1:pos + 5], "little")
+        if tag == b"R":
+            r = json.loads(data[pos + 5:pos + 5 + n])
+            r["seq"] = len(recs)
+            recs.append(r)
+            pos += 5 + n + 32
+        elif tag == b"H":
+            pos += 5 + n
+        else:
+            raise RuntimeError(f"audit log: unknown entry at byte {pos}")
+    return recs

@@ -6,7 +6,8 @@
  * raised), exactly at it (open), and after the satisfying event (resolved,
  * naming that event). Because events after the clock are ignored, one ledger
  * holding the whole story serves every clock value. Further tests cover
- * effective dates, configuration and a generated population run through a
+ * effective dates, configuration, acknowledgement and resolution by hand
+ * (alert events in the ledger), and a generated population run through a
  * year of daily clock values.
  */
 #include <setjmp.h>
@@ -466,6 +467,143 @@ static int count_calls(const sk_alert *a, void *vctx)
     return 0;
 }
 
+/* ------------------------------------------------------------ people */
+
+#define ACK(id, agency, when, alert, note)                                                         \
+    EV(id, "alert_acknowledged", agency, when, "\"alert_id\":\"" alert "\"" note)
+#define RESOLVE(id, agency, when, alert, note)                                                     \
+    EV(id, "alert_resolved", agency, when, "\"alert_id\":\"" alert "\",\"note\":\"" note "\"")
+#define CALL_ALERT "wellness_call_30d:C1:d1"
+
+static void expect_ack(const sk_alert *a, const char *by, int64_t at, const char *note)
+{
+    assert_true(a->acknowledged);
+    assert_string_equal(a->acknowledged_by, by);
+    assert_string_equal(a->acknowledged_agency, "ORR");
+    assert_string_equal(a->acknowledged_user, "u.1");
+    assert_int_equal(a->acknowledged_at, at);
+    assert_string_equal(a->acknowledged_note, note);
+}
+
+/* Acknowledged, then resolved by hand before the call; acts before the due
+ * time, by another agency or after the clock change nothing. */
+static void test_ack_then_resolve_by_hand(void **state)
+{
+    fixture *f = *state;
+    int64_t r = t("2024-04-01T10:00:00Z");
+    sk_buf buf;
+
+    INGEST(f, RELEASE("2024-04-01T10:00:00Z"),
+           ACK("k0", "ORR", "2024-04-29T10:00:00Z", CALL_ALERT, ""),
+           ACK("k1", "CBP", "2024-05-01T11:00:00Z", CALL_ALERT, ""),
+           ACK("k2", "ORR", "2024-05-02T10:00:00Z", CALL_ALERT,
+               ",\"note\":\"calling the \\\"sponsor\\\" again\""),
+           ACK("k3", "ORR", "2024-05-02T12:00:00Z", CALL_ALERT, ""),
+           RESOLVE("h1", "ORR", "2024-05-03T10:00:00Z", CALL_ALERT, "reached by the school"),
+           CALL("w1", "2024-05-04T10:00:00Z", "true"));
+    assert_int_equal(eval(f, r + 30 * DAY, SK_DL_WELLNESS_CALL), 1);
+    expect_open(&f->alerts[0], CALL_ALERT, "ORR", r + 30 * DAY);
+    assert_false(f->alerts[0].acknowledged);
+    assert_int_equal(eval(f, r + 31 * DAY - 1, SK_DL_WELLNESS_CALL), 1);
+    assert_int_equal(f->alerts[0].state, SK_ALERT_OPEN); /* CBP's ack does not count */
+    assert_int_equal(eval(f, r + 31 * DAY, SK_DL_WELLNESS_CALL), 1);
+    assert_int_equal(f->alerts[0].state, SK_ALERT_ACKNOWLEDGED);
+    expect_ack(&f->alerts[0], "k2", r + 31 * DAY, "calling the \"sponsor\" again");
+    assert_int_equal(eval(f, r + 32 * DAY - 1, SK_DL_WELLNESS_CALL), 1);
+    assert_int_equal(f->alerts[0].state, SK_ALERT_ACKNOWLEDGED);
+    /* Resolved by hand: the later call does not take it over. */
+    assert_int_equal(eval(f, r + 40 * DAY, SK_DL_WELLNESS_CALL), 1);
+    expect_resolved(&f->alerts[0], "h1", "ORR", r + 32 * DAY);
+    assert_true(f->alerts[0].resolved_by_hand);
+    assert_string_equal(f->alerts[0].resolved_note, "reached by the school");
+    expect_ack(&f->alerts[0], "k2", r + 31 * DAY, "calling the \"sponsor\" again");
+    sk_buf_init(&buf, 4096);
+    assert_int_equal(sk_alert_json(&f->alerts[0], &buf), SK_OK);
+    assert_string_equal(
+        buf.ptr, "{\"id\":\"wellness_call_30d:C1:d1\",\"rule\":\"wellness_call_30d\",\"child\":"
+                 "\"C1\",\"owner\":\"ORR\",\"anchor\":\"d1\",\"anchored_at\":\"2024-04-01T10:00:"
+                 "00Z\",\"due_at\":\"2024-05-01T10:00:00Z\",\"state\":\"resolved\",\"resolved_at\":"
+                 "\"2024-05-03T10:00:00Z\",\"resolved_by\":\"h1\",\"resolved_agency\":\"ORR\","
+                 "\"resolved_user\":\"u.1\",\"acknowledged\":{\"at\":\"2024-05-02T10:00:00Z\","
+                 "\"agency\":\"ORR\",\"user\":\"u.1\"},\"resolved\":{\"at\":\"2024-05-03T10:00:"
+                 "00Z\",\"by_event\":null,\"agency\":\"ORR\",\"user\":\"u.1\",\"by_hand\":true}}");
+    sk_buf_fini(&buf);
+}
+
+/* Acknowledged, then satisfied by the late call; an acknowledgement of an
+ * id that matches no alert is ignored. */
+static void test_ack_then_satisfied(void **state)
+{
+    fixture *f = *state;
+    int64_t r = t("2024-04-01T10:00:00Z");
+    sk_buf buf;
+
+    INGEST(f, RELEASE("2024-04-01T10:00:00Z"),
+           ACK("k9", "ORR", "2024-05-01T12:00:00Z", "wellness_call_30d:C1:nope", ""),
+           ACK("k9b", "ORR", "2024-05-01T12:00:00Z", "wellness_call_30d:C1", ""),
+           ACK("k1", "ORR", "2024-05-02T10:00:00Z", CALL_ALERT, ""),
+           CALL("w1", "2024-05-04T10:00:00Z", "false"),
+           RESOLVE("h1", "ORR", "2024-05-05T10:00:00Z", CALL_ALERT, "too late"));
+    assert_int_equal(eval(f, r + 31 * DAY - 1, SK_DL_WELLNESS_CALL), 1);
+    assert_int_equal(f->alerts[0].state, SK_ALERT_OPEN);
+    assert_false(f->alerts[0].acknowledged);
+    assert_int_equal(eval(f, r + 33 * DAY - 1, SK_DL_WELLNESS_CALL), 1);
+    assert_int_equal(f->alerts[0].state, SK_ALERT_ACKNOWLEDGED);
+    expect_ack(&f->alerts[0], "k1", r + 31 * DAY, "");
+    assert_int_equal(eval(f, r + 60 * DAY, SK_DL_WELLNESS_CALL), 1);
+    expect_resolved(&f->alerts[0], "w1", "ORR", r + 33 * DAY);
+    assert_false(f->alerts[0].resolved_by_hand);
+    assert_string_equal(f->alerts[0].resolved_note, "");
+    expect_ack(&f->alerts[0], "k1", r + 31 * DAY, "");
+    sk_buf_init(&buf, 4096);
+    assert_int_equal(sk_alert_json(&f->alerts[0], &buf), SK_OK);
+    assert_non_null(strstr(buf.ptr,
+                           "\"resolved\":{\"at\":\"2024-05-04T10:00:00Z\",\"by_event\":"
+                           "\"w1\",\"agency\":\"ORR\",\"user\":\"u.1\",\"by_hand\":false}"));
+    /* The unknown ids appear nowhere. */
+    assert_int_equal(eval(f, r + 60 * DAY, SK_DL_HHS_NOTICE), 0);
+    sk_buf_fini(&buf);
+}
+
+/* Everything is in the ledger: a rebuild of the projections changes none
+ * of it, and the alert events leave the case fold as it was. */
+static void test_people_survive_rebuild(void **state)
+{
+    fixture *f = *state;
+    int64_t r = t("2024-04-01T10:00:00Z");
+    sk_alert before;
+    sk_diag diag;
+
+    INGEST(f, RELEASE("2024-04-01T10:00:00Z"),
+           ACK("k1", "ORR", "2024-05-02T10:00:00Z", CALL_ALERT, ",\"note\":\"on it\""),
+           RESOLVE("h1", "ORR", "2024-05-03T10:00:00Z", CALL_ALERT, "moved away"));
+    assert_int_equal(eval(f, r + 40 * DAY, SK_DL_WELLNESS_CALL), 1);
+    before = f->alerts[0];
+    sk_diag_clear(&diag);
+    assert_int_equal(sk_rebuild(f->store, f->keys, &diag), SK_OK);
+    assert_int_equal(eval(f, r + 40 * DAY, SK_DL_WELLNESS_CALL), 1);
+    assert_memory_equal(&before, &f->alerts[0], sizeof(before));
+    assert_true(f->alerts[0].resolved_by_hand);
+    assert_string_equal(f->alerts[0].acknowledged_note, "on it");
+    assert_string_equal(f->alerts[0].resolved_note, "moved away");
+}
+
+/* A state name for each state, and the event types in the catalogue. */
+static void test_people_names(void **state)
+{
+    sk_event_type type;
+
+    (void)state;
+    assert_string_equal(sk_alert_state_name(SK_ALERT_ACKNOWLEDGED), "acknowledged");
+    assert_string_equal(sk_alert_state_name(SK_ALERT_RESOLVED), "resolved");
+    assert_int_equal(sk_event_type_parse(SK_STR("alert_acknowledged"), &type), SK_OK);
+    assert_int_equal(type, SK_EV_ALERT_ACKNOWLEDGED);
+    assert_true(sk_event_type_is_case(type));
+    assert_int_equal(sk_event_type_parse(SK_STR("alert_resolved"), &type), SK_OK);
+    assert_int_equal(type, SK_EV_ALERT_RESOLVED);
+    assert_int_equal(sk_event_field_index(type, SK_STR("note")), 1);
+}
+
 /* A generated population, read at 365 successive daily clock values: the
  * number of 30-day-call alerts raised, and of those resolved, never falls. */
 static void test_year_of_days(void **state)
@@ -522,6 +660,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_contest_unanswered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_effective_dates, setup, teardown),
         cmocka_unit_test(test_rule_names),
+        cmocka_unit_test_setup_teardown(test_ack_then_resolve_by_hand, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ack_then_satisfied, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_people_survive_rebuild, setup, teardown),
+        cmocka_unit_test(test_people_names),
         cmocka_unit_test_setup_teardown(test_year_of_days, setup, teardown),
     };
 

@@ -7,8 +7,8 @@
  * N days before the report's date and one second later, a blank and an
  * undeliverable address, a child reached on the last call, a child in every
  * category at once, events after the report's date, a release replaced by a
- * later discharge. SAFEKEEP_KEY and SAFEKEEP_NOW are pinned so that ingest
- * accepts the dates used here.
+ * later discharge; and the report's JSON. SAFEKEEP_KEY and SAFEKEEP_NOW are
+ * pinned so that ingest accepts the dates used here.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -371,10 +371,44 @@ static void test_last_discharge_and_date(void **state)
     assert_int_equal(r.children, 2);
 }
 
+/* The JSON shape shared by the CLI and the HTTP route, byte for byte, and
+ * a buffer too small for it. */
+static void test_json(void **state)
+{
+    sk_tracking_counts c;
+    sk_buf buf;
+    size_t i;
+
+    (void)state;
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(sk_time_parse_rfc3339(sk_str_c("2025-12-31T23:59:59Z"), &c.at), SK_OK);
+    c.nta_days = 90;
+    c.children = 207;
+    c.released = 175;
+    for (i = 0; i < SK_TRACK__COUNT; i++)
+        c.count[i] = i + 1;
+    sk_buf_init(&buf, 4096);
+    assert_int_equal(sk_tracking_json(&c, &buf), SK_OK);
+    assert_string_equal(buf.ptr,
+                        "{\"report\":\"tracking\",\"at\":\"2025-12-31T23:59:59Z\",\"nta_days\":90,"
+                        "\"children\":207,\"released\":175,\"categories\":{"
+                        "\"missed_hearing\":{\"children\":1,\"out_of\":\"children\"},"
+                        "\"in_absentia_order\":{\"children\":2,\"out_of\":\"children\"},"
+                        "\"without_nta_after_days\":{\"children\":3,\"out_of\":\"released\"},"
+                        "\"address_blank\":{\"children\":4,\"out_of\":\"released\"},"
+                        "\"address_undeliverable\":{\"children\":5,\"out_of\":\"released\"},"
+                        "\"unreached_after_release\":{\"children\":6,\"out_of\":\"released\"}}}");
+    sk_buf_fini(&buf);
+    sk_buf_init(&buf, 64);
+    assert_int_equal(sk_tracking_json(&c, &buf), SK_ERR_TOO_LARGE);
+    sk_buf_fini(&buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_names_and_populations),
+        cmocka_unit_test(test_json),
         cmocka_unit_test_setup_teardown(test_empty_ledger, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_options, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missed_hearings_count_children, setup, teardown),
