@@ -17,7 +17,7 @@ ifeq ($(origin CC),default)
 CC      := gcc
 endif
 
-PKGS    := sqlite3 libsodium jansson libcrypto libmicrohttpd
+PKGS    := sqlite3 libsodium jansson libcrypto libmicrohttpd libcurl
 OUT     := build/$(BUILD)
 
 WARN    := -Wall -Wextra -Wpedantic -Werror -Wshadow -Wconversion -Wstrict-prototypes \

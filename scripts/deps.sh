@@ -6,7 +6,7 @@ set -eu
 
 PKGS="build-essential pkg-config clang libclang-rt-14-dev clang-format
 libsqlite3-dev sqlite3 libsodium-dev libjansson-dev libcmocka-dev
-libmicrohttpd-dev libpq-dev libssl-dev iso-codes curl ca-certificates time
+libmicrohttpd-dev libpq-dev libssl-dev libcurl4-openssl-dev iso-codes curl ca-certificates time
 python3"
 
 missing=""

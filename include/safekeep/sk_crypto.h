@@ -108,4 +108,33 @@ void sk_wipe(void *buf, size_t len);
 /* Hex encoding helpers; out holds 2*len+1 bytes. */
 void sk_hex_encode(const unsigned char *in, size_t len, char *out);
 
+#define SK_HMAC_SHA256_BYTES 32
+
+/*
+ * HMAC-SHA256 (RFC 2104) under key (key_len bytes, any length: longer keys
+ * are hashed first, as the RFC says) of the concatenation of parts_count
+ * slices, so that a caller can authenticate "id.timestamp.body" without
+ * copying the body. Slices of length 0 are skipped. Writes 32 bytes to out.
+ * Thread-safe; cannot fail.
+ */
+void sk_hmac_sha256(const void *key, size_t key_len, const sk_str *parts, size_t parts_count,
+                    unsigned char out[SK_HMAC_SHA256_BYTES]);
+
+/* Bytes that sk_base64_encode writes for len bytes of input, NUL included
+ * (standard alphabet with '=' padding, RFC 4648 section 4). */
+size_t sk_base64_encoded_len(size_t len);
+
+/* Standard base64 with padding of the len bytes at in, NUL-terminated, into
+ * out (out_cap >= sk_base64_encoded_len(len), asserted). Thread-safe. */
+void sk_base64_encode(const unsigned char *in, size_t len, char *out, size_t out_cap);
+
+/*
+ * Decodes standard base64 with padding (RFC 4648 section 4; no whitespace,
+ * no URL-safe alphabet) into out, at most out_cap bytes, and stores the
+ * decoded length in *out_len. SK_ERR_INVALID when text is not exactly
+ * well-formed base64 or decodes to more than out_cap bytes. Thread-safe.
+ */
+SK_NODISCARD sk_err sk_base64_decode(sk_str text, unsigned char *out, size_t out_cap,
+                                     size_t *out_len);
+
 #endif /* SK_CRYPTO_H */

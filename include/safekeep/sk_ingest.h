@@ -18,6 +18,7 @@
 
 #include "safekeep/sk_crypto.h"
 #include "safekeep/sk_model.h"
+#include "safekeep/sk_policy.h"
 #include "safekeep/sk_store.h"
 
 typedef struct sk_ingest sk_ingest;
@@ -38,6 +39,16 @@ SK_NODISCARD sk_err sk_ingest_new(sk_store *store, sk_keyring *keyring, sk_inges
 void sk_ingest_free(sk_ingest *ing);
 
 SK_NODISCARD sk_err sk_ingest_begin(sk_ingest *ing, sk_diag *diag);
+
+/*
+ * Gives the ingest the compiled policy with which each recorded event is
+ * matched against the active webhook subscriptions (sk_subscription.h):
+ * every match becomes an outbox row in the same transaction as the event.
+ * NULL (the default) writes no outbox rows. policy is borrowed and must
+ * outlive the ingest's transactions. The subscriptions are read once per
+ * transaction; with none, an event costs one bit test.
+ */
+void sk_ingest_set_policy(sk_ingest *ing, const sk_policy *policy);
 
 /*
  * Records one finished event (sk_event_finish succeeded). Refuses a

@@ -237,4 +237,99 @@ typedef int (*sk_store_token_cb)(const sk_store_token *token, void *ctx);
 SK_NODISCARD sk_err sk_store_token_list(sk_store *store, sk_str agency, sk_store_token_cb cb,
                                         void *ctx, sk_diag *diag);
 
+/* ---- Webhook subscriptions and the outbox (sk_subscription.h builds on these) ---- */
+
+#define SK_STORE_SUB_FIELD_MAX   64   /* id, agency, purpose, state, created_by, NUL included */
+#define SK_STORE_SUB_TYPES_MAX   1024 /* "t1,t2,..." event type names */
+#define SK_STORE_SUB_URL_MAX     2049 /* 2048 characters and the NUL */
+#define SK_STORE_SUB_RULES_MAX   2048 /* "type=rule@version,..." */
+#define SK_STORE_SUB_SEALED_MAX  128  /* the sealed webhook secret */
+#define SK_STORE_OUTBOX_ID_MAX   64
+#define SK_STORE_OUTBOX_TEXT_MAX 256
+
+/* One subscription as stored. The secret is only ever stored sealed. */
+typedef struct sk_store_subscription {
+    char id[SK_STORE_SUB_FIELD_MAX];
+    char agency[SK_STORE_SUB_FIELD_MAX];
+    char purpose[SK_STORE_SUB_FIELD_MAX];
+    char types[SK_STORE_SUB_TYPES_MAX];
+    char url[SK_STORE_SUB_URL_MAX];
+    char state[SK_STORE_SUB_FIELD_MAX]; /* "active", "paused" or "deleted" */
+    char created_by[SK_STORE_SUB_FIELD_MAX];
+    char rules[SK_STORE_SUB_RULES_MAX];
+    unsigned char secret_sealed[SK_STORE_SUB_SEALED_MAX];
+    size_t secret_sealed_len;
+    int64_t created_at;
+    int64_t updated_at;
+} sk_store_subscription;
+
+/* Stores a new subscription (one statement). SK_ERR_CONFLICT when the id
+ * is taken. sub is borrowed. */
+SK_NODISCARD sk_err sk_store_subscription_put(sk_store *store, const sk_store_subscription *sub,
+                                              sk_diag *diag);
+
+/* Copies the subscription with this id into *out. SK_ERR_NOT_FOUND when
+ * there is none; SK_ERR_STORE also when a stored value does not fit. */
+SK_NODISCARD sk_err sk_store_subscription_get(sk_store *store, sk_str id,
+                                              sk_store_subscription *out, sk_diag *diag);
+
+/* Sets the state of subscription id to state at time at, only when its
+ * current state is one of those in from (a comma-separated list, e.g.
+ * "active,paused"). SK_ERR_NOT_FOUND when there is no such subscription,
+ * SK_ERR_CONFLICT when it is in another state. */
+SK_NODISCARD sk_err sk_store_subscription_set_state(sk_store *store, sk_str id, const char *from,
+                                                    const char *state, int64_t at, sk_diag *diag);
+
+/* Calls cb for each subscription of agency (every one when agency.len ==
+ * 0), every state, ordered by created_at then id. The row is borrowed for
+ * the call; a non-zero return stops the scan (not an error). */
+typedef int (*sk_store_subscription_cb)(const sk_store_subscription *sub, void *ctx);
+SK_NODISCARD sk_err sk_store_subscription_list(sk_store *store, sk_str agency,
+                                               sk_store_subscription_cb cb, void *ctx,
+                                               sk_diag *diag);
+
+/* One notification waiting for, or done with, delivery. It carries ids and
+ * times only, never personal data: the receiver fetches the record itself,
+ * through the API, where the request is decided and audited. */
+typedef struct sk_store_outbox {
+    char id[SK_STORE_OUTBOX_ID_MAX]; /* the webhook-id: "msg_" + 32 hex digits */
+    char subscription_id[SK_STORE_SUB_FIELD_MAX];
+    char event_id[SK_STORE_SUB_FIELD_MAX];
+    char type[SK_STORE_SUB_FIELD_MAX];
+    char subject[SK_STORE_SUB_FIELD_MAX];
+    char state[SK_STORE_SUB_FIELD_MAX]; /* "pending", "delivered" or "failed" */
+    char last_error[SK_STORE_OUTBOX_TEXT_MAX];
+    int64_t occurred_at;
+    int64_t created_at;
+    int64_t next_attempt_at;
+    uint32_t attempts;
+    int last_status; /* the receiver's HTTP status of the last attempt; 0 none */
+} sk_store_outbox;
+
+/* Inserts an outbox row in the current transaction (prepared once per
+ * handle: an import may write many). state, attempts and last_* are taken
+ * from row. SK_ERR_CONFLICT when the id exists. */
+SK_NODISCARD sk_err sk_store_outbox_put(sk_store *store, const sk_store_outbox *row, sk_diag *diag);
+
+/* Calls cb for each pending row whose next_attempt_at is at or before at,
+ * oldest due first (next_attempt_at, created_at, id), at most limit rows
+ * (0: no limit). Rows are borrowed for the call; non-zero stops. */
+typedef int (*sk_store_outbox_cb)(const sk_store_outbox *row, void *ctx);
+SK_NODISCARD sk_err sk_store_outbox_due(sk_store *store, int64_t at, uint32_t limit,
+                                        sk_store_outbox_cb cb, void *ctx, sk_diag *diag);
+
+/* Calls cb for each row in state (every row when state.len == 0), ordered
+ * by created_at then id; non-zero stops. */
+SK_NODISCARD sk_err sk_store_outbox_list(sk_store *store, sk_str state, sk_store_outbox_cb cb,
+                                         void *ctx, sk_diag *diag);
+
+/* Records one delivery attempt of row id: attempts + 1, the new state
+ * ("pending" to retry at next_attempt_at, "delivered" or "failed"), the
+ * receiver's HTTP status (0 when none came) and a short error text (no
+ * personal data; may be empty). SK_ERR_NOT_FOUND when there is no such row,
+ * SK_ERR_CONFLICT when it is no longer pending. */
+SK_NODISCARD sk_err sk_store_outbox_attempt(sk_store *store, sk_str id, const char *state,
+                                            int status, sk_str error, int64_t next_attempt_at,
+                                            sk_diag *diag);
+
 #endif /* SK_STORE_H */

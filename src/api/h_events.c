@@ -205,6 +205,8 @@ static sk_err write_events(sk_req *r, sk_store *store, sk_event *events, size_t 
     *failed = count;
     rc = sk_ingest_new(store, r->api->keyring, &ing);
     if (rc == SK_OK)
+        sk_ingest_set_policy(ing, r->api->policy);
+    if (rc == SK_OK)
         rc = sk_ingest_begin(ing, diag);
     for (i = 0; rc == SK_OK && i < count; i++) {
         rc = sk_ingest_event(ing, &events[i], diag);

@@ -441,6 +441,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
     sk_api *api = cls;
     sk_req *r = *con_cls;
+    enum MHD_Result ret;
 
     (void)version;
     if (r == NULL) {
@@ -459,8 +460,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         pthread_rwlock_rdlock(&api->policy_lock);
         dispatch(r, url);
+        ret = finish(r);
         pthread_rwlock_unlock(&api->policy_lock);
-        return finish(r);
+        return ret;
     case SK_REQ_AUDIT_DONE:
         if (r->audit_rc != SK_OK) {
             /* No audit, no data: the prepared answer is wiped unsent. */
@@ -470,8 +472,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             sk_api_problem(r, 503, "audit-unavailable",
                            "the disclosure could not be recorded, so nothing is disclosed");
         } else if (r->after_audit != NULL) {
+            /* The write matches subscriptions against the policy: a reload
+             * must not swap it meanwhile. */
             sk_buf_reset(&r->out);
+            pthread_rwlock_rdlock(&api->policy_lock);
             r->after_audit(r);
+            pthread_rwlock_unlock(&api->policy_lock);
             release_store(r);
         }
         return send_prepared(r);

@@ -24,6 +24,8 @@ int sk_cli_policy(int argc, char **argv);
 int sk_cli_audit(int argc, char **argv);
 int sk_cli_serve(int argc, char **argv);
 int sk_cli_token(int argc, char **argv);
+int sk_cli_subscription(int argc, char **argv);
+int sk_cli_outbox(int argc, char **argv);
 int sk_cli_alerts(int argc, char **argv);
 int sk_cli_alert(int argc, char **argv);
 

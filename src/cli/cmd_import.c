@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "safekeep/sk_ingest.h"
+#include "safekeep/sk_policy_store.h"
 
 #include "sk_int.h"
 
@@ -47,6 +48,7 @@ static int run(const char *db, const char *const *files, size_t count, sk_import
     sk_keyring *keyring = NULL;
     sk_store *store = NULL;
     sk_ingest *ing = NULL;
+    sk_policy *policy = NULL;
     sk_ingest_stats st;
     sk_diag diag;
     int code;
@@ -59,6 +61,11 @@ static int run(const char *db, const char *const *files, size_t count, sk_import
     rc = sk_store_set_cache(store, IMPORT_CACHE_MB, &diag);
     if (rc == SK_OK)
         rc = sk_ingest_new(store, keyring, &ing);
+    /* The adopted policy decides which subscriptions hear of each event. */
+    if (rc == SK_OK)
+        rc = sk_policy_load(store, &policy, &diag);
+    if (rc == SK_OK)
+        sk_ingest_set_policy(ing, policy);
     if (rc == SK_OK)
         rc = sk_ingest_begin(ing, &diag);
     if (rc == SK_OK)
@@ -79,6 +86,7 @@ static int run(const char *db, const char *const *files, size_t count, sk_import
                (unsigned long long)st.flagged, (unsigned long long)st.late);
     }
     sk_ingest_free(ing);
+    sk_policy_free(policy);
     sk_cli_close(store, keyring);
     return code;
 }

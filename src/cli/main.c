@@ -31,6 +31,8 @@ static const command commands[] = {
     {"audit", sk_cli_audit, "verify the audit log, who accessed a person, oversight reports"},
     {"serve", sk_cli_serve, "run the HTTP API (safekeepd) until SIGTERM"},
     {"token", sk_cli_token, "create, list and revoke bearer tokens for the HTTP API"},
+    {"subscription", sk_cli_subscription, "webhook subscriptions: create, list, pause, delete"},
+    {"outbox", sk_cli_outbox, "list notifications waiting for or done with delivery"},
     {"generate", sk_cli_generate, "write a synthetic population (events, spreadsheet, truth)"},
 };
 

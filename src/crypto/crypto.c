@@ -105,6 +105,61 @@ void sk_hex_encode(const unsigned char *in, size_t len, char *out)
     sodium_bin2hex(out, len * 2 + 1, in, len);
 }
 
+static_assert(SK_HMAC_SHA256_BYTES == crypto_auth_hmacsha256_BYTES, "HMAC-SHA256 size");
+
+/* libsodium's streaming HMAC takes keys of any length (crypto_auth_hmacsha256
+ * itself only 32-byte ones), which webhook secrets of 24..64 bytes need. */
+void sk_hmac_sha256(const void *key, size_t key_len, const sk_str *parts, size_t parts_count,
+                    unsigned char out[SK_HMAC_SHA256_BYTES])
+{
+    crypto_auth_hmacsha256_state st;
+    size_t i;
+
+    SK_ASSERT(key != NULL || key_len == 0);
+    SK_ASSERT(parts != NULL || parts_count == 0);
+    SK_ASSERT(out != NULL);
+    crypto_auth_hmacsha256_init(&st, key, key_len);
+    for (i = 0; i < parts_count; i++) {
+        if (parts[i].len > 0)
+            crypto_auth_hmacsha256_update(&st, (const unsigned char *)parts[i].ptr, parts[i].len);
+    }
+    crypto_auth_hmacsha256_final(&st, out);
+    sodium_memzero(&st, sizeof(st));
+}
+
+size_t sk_base64_encoded_len(size_t len)
+{
+    return sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
+}
+
+void sk_base64_encode(const unsigned char *in, size_t len, char *out, size_t out_cap)
+{
+    SK_ASSERT(in != NULL || len == 0);
+    SK_ASSERT(out != NULL);
+    SK_ASSERT(out_cap >= sk_base64_encoded_len(len));
+    sodium_bin2base64(out, out_cap, in, len, sodium_base64_VARIANT_ORIGINAL);
+}
+
+sk_err sk_base64_decode(sk_str text, unsigned char *out, size_t out_cap, size_t *out_len)
+{
+    const char *end = NULL;
+    size_t n = 0;
+
+    SK_ASSERT(out != NULL);
+    SK_ASSERT(out_len != NULL);
+    *out_len = 0;
+    if (text.len == 0)
+        return SK_OK;
+    /* sodium_base642bin stops at the first character outside the alphabet;
+     * requiring end to be the end of text makes trailing junk an error. */
+    if (sodium_base642bin(out, out_cap, text.ptr, text.len, NULL, &n, &end,
+                          sodium_base64_VARIANT_ORIGINAL) != 0 ||
+        end != text.ptr + text.len)
+        return SK_ERR_INVALID;
+    *out_len = n;
+    return SK_OK;
+}
+
 sk_err sk_keyring_create_file(const char *path, sk_diag *diag)
 {
     unsigned char key[SK_KEY_BYTES];

@@ -16,6 +16,7 @@
 
 #include "ingest_int.h"
 #include "safekeep/sk_ledger_seal.h"
+#include "safekeep/sk_subscription.h"
 #include "safekeep/sk_time.h"
 
 #include "sk_int.h"
@@ -42,6 +43,11 @@ struct sk_ingest {
     uint64_t last_seq; /* of the last event appended */
     sk_ingest_stats stats;
     sk_ledger_seal seal; /* loaded at begin: the ledger's chain and tree */
+    /* Webhook subscriptions (sk_ingest_set_policy): the set is loaded at the
+     * first event of each transaction and dropped at its end. */
+    const sk_policy *policy;
+    sk_subscription_set *subs;
+    sk_subject *subject; /* scratch for matching, allocated on first use */
 };
 
 sk_err sk_ingest_new(sk_store *store, sk_keyring *keyring, sk_ingest **out)
@@ -84,11 +90,29 @@ static void cache_clear(sk_ingest *ing)
     ing->used = 0;
 }
 
+/* Forgets the transaction's subscriptions: the next one reads them anew. */
+static void subs_drop(sk_ingest *ing)
+{
+    sk_subscription_set_free(ing->subs);
+    ing->subs = NULL;
+}
+
+void sk_ingest_set_policy(sk_ingest *ing, const sk_policy *policy)
+{
+    SK_ASSERT(ing != NULL);
+    ing->policy = policy;
+}
+
 void sk_ingest_free(sk_ingest *ing)
 {
     if (ing == NULL)
         return;
     sk_ingest_abort(ing);
+    subs_drop(ing);
+    if (ing->subject != NULL) {
+        sk_wipe(ing->subject, sizeof(*ing->subject));
+        free(ing->subject);
+    }
     if (ing->slots != NULL)
         cache_clear(ing);
     free(ing->slots);
@@ -172,6 +196,7 @@ sk_err sk_ingest_commit(sk_ingest *ing, sk_diag *diag)
         return rc;
     ing->in_tx = 0;
     cache_clear(ing);
+    subs_drop(ing);
     return SK_OK;
 }
 
@@ -183,6 +208,7 @@ void sk_ingest_abort(sk_ingest *ing)
     sk_store_rollback(ing->store);
     ing->in_tx = 0;
     cache_clear(ing); /* cached cases may hold rolled-back events */
+    subs_drop(ing);
 }
 
 uint64_t sk_ingest_last_seq(const sk_ingest *ing)
@@ -305,6 +331,34 @@ static sk_err append(sk_ingest *ing, sk_event *ev, sk_diag *diag)
     return rc;
 }
 
+/* Writes the outbox rows of the subscriptions that ev, now folded into c,
+ * matches, in the ingest's transaction. */
+static sk_err notify(sk_ingest *ing, const sk_event *ev, const sk_case *c, sk_diag *diag)
+{
+    sk_err rc;
+
+    if (ing->policy == NULL)
+        return SK_OK;
+    if (ing->subs == NULL) {
+        rc = sk_subscription_set_load(ing->store, &ing->subs, diag);
+        if (rc != SK_OK)
+            return rc;
+    }
+    if (!(sk_subscription_set_types(ing->subs) & (1ull << ev->type)))
+        return SK_OK;
+    if (ing->subject == NULL) {
+        ing->subject = malloc(sizeof(*ing->subject));
+        if (ing->subject == NULL)
+            return SK_ERR_NOMEM;
+    }
+    /* Only the case's attributes are used: the recording agency is the
+     * event's own, so the holders of the records need not be known. */
+    sk_subject_init(ing->subject, sk_str_c(c->child_id));
+    ing->subject->c = *c;
+    return sk_subscription_enqueue(ing->store, ing->subs, ing->policy, ev, ing->subject, ing->now,
+                                   diag);
+}
+
 sk_err sk_ingest_event(sk_ingest *ing, sk_event *ev, sk_diag *diag)
 {
     sk_case probe;
@@ -344,6 +398,8 @@ sk_err sk_ingest_event(sk_ingest *ing, sk_event *ev, sk_diag *diag)
         *s->c = probe;
     }
     s->dirty = 1;
+    if (rc == SK_OK)
+        rc = notify(ing, ev, s->c, diag);
     ing->stats.events++;
     if (ev->dq_flags != 0)
         ing->stats.flagged++;

@@ -78,6 +78,9 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_POLICY_DOC_PUT] = "INSERT INTO policy_documents(document_id, name, text) VALUES (?1,?2,?3)",
     [ST_POLICY_DOC_GET] = "SELECT text FROM policy_documents WHERE document_id = ?1",
     /* Checked on every API request: prepared once per handle. */
+    [ST_OUTBOX_PUT] = "INSERT INTO outbox(id, subscription_id, event_id, type, subject, "
+                      "occurred_at, created_at, state, attempts, next_attempt_at, last_status, "
+                      "last_error) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
     [ST_TOKEN_GET] = "SELECT id, agency, user, role, hash, created_at, expires_at, revoked_at"
                      " FROM tokens WHERE id = ?1",
 };
@@ -422,6 +425,8 @@ static sk_err configure(sk_store *s, int create, sk_diag *diag)
         rc = sk_store_meta_put(s, "schema_version", SCHEMA_VERSION, 1, diag);
     if (rc == SK_OK)
         rc = tokens_schema(s, create, diag);
+    if (rc == SK_OK)
+        rc = sk_sq_notify_schema(s, create, diag);
     return rc;
 }
 

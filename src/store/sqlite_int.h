@@ -44,6 +44,7 @@ enum stmt_id {
     ST_HEADS,
     ST_TOKEN_GET,
     ST_POLICY_DOC_GET,
+    ST_OUTBOX_PUT,
     ST__COUNT
 };
 
@@ -62,5 +63,8 @@ void sk_sq_bind_cstr(sqlite3_stmt *st, int col, const char *v);
 void sk_sq_bind_time(sqlite3_stmt *st, int col, int64_t t);
 sk_str sk_sq_col_str(sqlite3_stmt *st, int col);
 void sk_sq_done(sqlite3_stmt *st);
+
+/* Creates the subscriptions and outbox tables (sqlite_notify.c). */
+sk_err sk_sq_notify_schema(sk_store *s, int create, sk_diag *diag);
 
 #endif /* SK_SQLITE_INT_H */

@@ -1,0 +1,375 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sqlite_notify.c: webhook subscriptions and the outbox in the SQLite
+ * backend.
+ *
+ * Both tables live outside the ledger. A subscription is configuration, not
+ * case history; an outbox row is a promise to notify, written in the very
+ * transaction that appends the event it announces, so that a rollback takes
+ * it away with the event and a crash after the commit leaves it for the
+ * deliverer to find. Subscriptions are never deleted, only marked so, and
+ * their ids are never reused. The tables are created on every open (IF NOT
+ * EXISTS), as the tokens table is, so older databases gain them without a
+ * new schema version. Only the outbox insert, which an import may run many
+ * times, is prepared once per handle; the rest are prepared per call.
+ */
+#include "sqlite_int.h"
+
+#include "sk_int.h"
+
+static const char notify_schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS subscriptions(id TEXT PRIMARY KEY, agency TEXT NOT NULL,"
+    " purpose TEXT NOT NULL, types TEXT NOT NULL, url TEXT NOT NULL, state TEXT NOT NULL,"
+    " created_by TEXT NOT NULL, rules TEXT NOT NULL, secret BLOB NOT NULL,"
+    " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS subscriptions_created ON subscriptions(created_at, id);"
+    "CREATE TABLE IF NOT EXISTS outbox(id TEXT PRIMARY KEY, subscription_id TEXT NOT NULL,"
+    " event_id TEXT NOT NULL, type TEXT NOT NULL, subject TEXT NOT NULL,"
+    " occurred_at INTEGER NOT NULL, created_at INTEGER NOT NULL, state TEXT NOT NULL,"
+    " attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL,"
+    " last_status INTEGER NOT NULL DEFAULT 0, last_error TEXT) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS outbox_due ON outbox(state, next_attempt_at, created_at, id);";
+
+#define SUB_COLS                                                                                   \
+    "id, agency, purpose, types, url, state, created_by, rules, secret, created_at, updated_at"
+#define OUTBOX_COLS                                                                                \
+    "id, subscription_id, event_id, type, subject, occurred_at, created_at, state, attempts, "     \
+    "next_attempt_at, last_status, last_error"
+
+/* As for tokens: failing to add the tables to an existing database (a
+ * read-only copy) is not fatal; the calls report the error themselves. */
+sk_err sk_sq_notify_schema(sk_store *s, int create, sk_diag *diag)
+{
+    char *err = NULL;
+    sk_err rc = SK_OK;
+
+    if (sqlite3_exec(s->db, notify_schema_sql, NULL, NULL, &err) != SQLITE_OK && create)
+        rc = sk_diag_set(diag, SK_ERR_STORE, "", "schema: %s", err ? err : "?");
+    sqlite3_free(err);
+    return rc;
+}
+
+static sk_err prep(sk_store *s, const char *sql, sqlite3_stmt **out, sk_diag *diag)
+{
+    *out = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, out, NULL) != SQLITE_OK) {
+        sqlite3_finalize(*out);
+        *out = NULL;
+        return sk_sq_fail(s, diag, "prepare");
+    }
+    return SK_OK;
+}
+
+/* Copies a text column into a fixed buffer; 0 when it does not fit. */
+static int copy_col(sqlite3_stmt *st, int col, char *buf, size_t cap)
+{
+    sk_str v = sk_sq_col_str(st, col);
+
+    if (v.len >= cap)
+        return 0;
+    memcpy(buf, v.ptr, v.len);
+    buf[v.len] = '\0';
+    return 1;
+}
+
+/* Reads the current row (SUB_COLS) into sub. */
+static sk_err sub_row(sqlite3_stmt *st, sk_store_subscription *sub, sk_diag *diag)
+{
+    const void *sealed = sqlite3_column_blob(st, 8);
+    size_t sealed_len = (size_t)sqlite3_column_bytes(st, 8);
+
+    memset(sub, 0, sizeof(*sub));
+    if (sealed == NULL || sealed_len > sizeof(sub->secret_sealed) ||
+        !copy_col(st, 0, sub->id, sizeof(sub->id)) ||
+        !copy_col(st, 1, sub->agency, sizeof(sub->agency)) ||
+        !copy_col(st, 2, sub->purpose, sizeof(sub->purpose)) ||
+        !copy_col(st, 3, sub->types, sizeof(sub->types)) ||
+        !copy_col(st, 4, sub->url, sizeof(sub->url)) ||
+        !copy_col(st, 5, sub->state, sizeof(sub->state)) ||
+        !copy_col(st, 6, sub->created_by, sizeof(sub->created_by)) ||
+        !copy_col(st, 7, sub->rules, sizeof(sub->rules)))
+        return sk_diag_set(diag, SK_ERR_STORE, "subscriptions",
+                           "a stored subscription is "
+                           "malformed");
+    memcpy(sub->secret_sealed, sealed, sealed_len);
+    sub->secret_sealed_len = sealed_len;
+    sub->created_at = sqlite3_column_int64(st, 9);
+    sub->updated_at = sqlite3_column_int64(st, 10);
+    return SK_OK;
+}
+
+sk_err sk_store_subscription_put(sk_store *store, const sk_store_subscription *sub, sk_diag *diag)
+{
+    sqlite3_stmt *st = NULL;
+    sk_err rc;
+
+    SK_ASSERT(store != NULL);
+    SK_ASSERT(sub != NULL);
+    SK_ASSERT(sub->id[0] != '\0');
+    SK_ASSERT(sub->secret_sealed_len > 0 && sub->secret_sealed_len <= SK_STORE_SUB_SEALED_MAX);
+    rc = prep(store,
+              "INSERT INTO subscriptions(" SUB_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+              &st, diag);
+    if (rc != SK_OK)
+        goto out;
+    sk_sq_bind_cstr(st, 1, sub->id);
+    sk_sq_bind_cstr(st, 2, sub->agency);
+    sk_sq_bind_cstr(st, 3, sub->purpose);
+    sk_sq_bind_cstr(st, 4, sub->types);
+    sk_sq_bind_cstr(st, 5, sub->url);
+    sk_sq_bind_cstr(st, 6, sub->state);
+    sk_sq_bind_cstr(st, 7, sub->created_by);
+    sqlite3_bind_text(st, 8, sub->rules, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 9, sub->secret_sealed, (int)sub->secret_sealed_len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 10, sub->created_at);
+    sqlite3_bind_int64(st, 11, sub->updated_at);
+    rc = sk_sq_run(store, st, diag, "subscription put");
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+sk_err sk_store_subscription_get(sk_store *store, sk_str id, sk_store_subscription *out,
+                                 sk_diag *diag)
+{
+    sqlite3_stmt *st = NULL;
+    sk_err rc;
+    int step;
+
+    SK_ASSERT(store != NULL);
+    SK_ASSERT(out != NULL);
+    rc = prep(store, "SELECT " SUB_COLS " FROM subscriptions WHERE id = ?1", &st, diag);
+    if (rc != SK_OK)
+        goto out;
+    sk_sq_bind_str(st, 1, id);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        rc = sub_row(st, out, diag);
+    else if (step == SQLITE_DONE)
+        rc = SK_ERR_NOT_FOUND;
+    else
+        rc = sk_sq_fail(store, diag, "subscription get");
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+sk_err sk_store_subscription_set_state(sk_store *store, sk_str id, const char *from,
+                                       const char *state, int64_t at, sk_diag *diag)
+{
+    sqlite3_stmt *st = NULL;
+    sk_err rc;
+
+    SK_ASSERT(store != NULL);
+    SK_ASSERT(from != NULL && state != NULL);
+    /* The state is checked in the statement itself, so that two writers
+     * cannot both move the same subscription out of one state. */
+    rc = prep(store,
+              "UPDATE subscriptions SET state = ?2, updated_at = ?3 WHERE id = ?1 AND "
+              "instr(',' || ?4 || ',', ',' || state || ',') > 0",
+              &st, diag);
+    if (rc != SK_OK)
+        goto out;
+    sk_sq_bind_str(st, 1, id);
+    sk_sq_bind_cstr(st, 2, state);
+    sqlite3_bind_int64(st, 3, at);
+    sk_sq_bind_cstr(st, 4, from);
+    rc = sk_sq_run(store, st, diag, "subscription state");
+    if (rc == SK_OK && sqlite3_changes(store->db) == 0) {
+        sk_store_subscription probe;
+        rc = sk_store_subscription_get(store, id, &probe, diag);
+        if (rc == SK_OK)
+            rc = sk_diag_set(diag, SK_ERR_CONFLICT, "state", "the subscription is %s", probe.state);
+    }
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+sk_err sk_store_subscription_list(sk_store *store, sk_str agency, sk_store_subscription_cb cb,
+                                  void *ctx, sk_diag *diag)
+{
+    sk_store_subscription *row = NULL;
+    sqlite3_stmt *st = NULL;
+    sk_err rc;
+    int step;
+
+    SK_ASSERT(store != NULL);
+    SK_ASSERT(cb != NULL);
+    row = malloc(sizeof(*row)); /* a few KiB: kept off the stack */
+    if (row == NULL)
+        return SK_ERR_NOMEM;
+    rc = prep(store,
+              "SELECT " SUB_COLS " FROM subscriptions WHERE ?1 IS NULL OR agency = ?1 "
+              "ORDER BY created_at, id",
+              &st, diag);
+    if (rc != SK_OK)
+        goto out;
+    sk_sq_bind_str(st, 1, agency);
+    for (;;) {
+        step = sqlite3_step(st);
+        if (step == SQLITE_DONE)
+            break;
+        if (step != SQLITE_ROW) {
+            rc = sk_sq_fail(store, diag, "subscription list");
+            break;
+        }
+        rc = sub_row(st, row, diag);
+        if (rc != SK_OK || cb(row, ctx) != 0)
+            break;
+    }
+out:
+    sqlite3_finalize(st);
+    free(row);
+    return rc;
+}
+
+sk_err sk_store_outbox_put(sk_store *store, const sk_store_outbox *row, sk_diag *diag)
+{
+    sqlite3_stmt *st = NULL;
+    sk_err rc;
+
+    SK_ASSERT(store != NULL);
+    SK_ASSERT(row != NULL);
+    SK_ASSERT(row->id[0] != '\0');
+    rc = sk_sq_prep(store, ST_OUTBOX_PUT, &st, diag);
+    if (rc != SK_OK)
+        return rc;
+    sk_sq_bind_cstr(st, 1, row->id);
+    sk_sq_bind_cstr(st, 2, row->subscription_id);
+    sk_sq_bind_cstr(st, 3, row->event_id);
+    sk_sq_bind_cstr(st, 4, row->type);
+    sqlite3_bind_text(st, 5, row->subject, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, row->occurred_at);
+    sqlite3_bind_int64(st, 7, row->created_at);
+    sk_sq_bind_cstr(st, 8, row->state);
+    sqlite3_bind_int64(st, 9, row->attempts);
+    sqlite3_bind_int64(st, 10, row->next_attempt_at);
+    sqlite3_bind_int64(st, 11, row->last_status);
+    sk_sq_bind_cstr(st, 12, row->last_error);
+    return sk_sq_run(store, st, diag, "outbox put");
+}
+
+/* Reads the current row (OUTBOX_COLS) into row. */
+static sk_err outbox_row(sqlite3_stmt *st, sk_store_outbox *row, sk_diag *diag)
+{
+    memset(row, 0, sizeof(*row));
+    if (!copy_col(st, 0, row->id, sizeof(row->id)) ||
+        !copy_col(st, 1, row->subscription_id, sizeof(row->subscription_id)) ||
+        !copy_col(st, 2, row->event_id, sizeof(row->event_id)) ||
+        !copy_col(st, 3, row->type, sizeof(row->type)) ||
+        !copy_col(st, 4, row->subject, sizeof(row->subject)) ||
+        !copy_col(st, 7, row->state, sizeof(row->state)) ||
+        !copy_col(st, 11, row->last_error, sizeof(row->last_error)))
+        return sk_diag_set(diag, SK_ERR_STORE, "outbox", "a stored outbox row is malformed");
+    row->occurred_at = sqlite3_column_int64(st, 5);
+    row->created_at = sqlite3_column_int64(st, 6);
+    row->attempts = (uint32_t)sqlite3_column_int64(st, 8);
+    row->next_attempt_at = sqlite3_column_int64(st, 9);
+    row->last_status = sqlite3_column_int(st, 10);
+    return SK_OK;
+}
+
+/* Steps st to the end, calling cb with each row. */
+static sk_err outbox_scan(sk_store *store, sqlite3_stmt *st, sk_store_outbox_cb cb, void *ctx,
+                          sk_diag *diag)
+{
+    sk_store_outbox row;
+    sk_err rc = SK_OK;
+    int step;
+
+    for (;;) {
+        step = sqlite3_step(st);
+        if (step == SQLITE_DONE)
+            break;
+        if (step != SQLITE_ROW) {
+            rc = sk_sq_fail(store, diag, "outbox scan");
+            break;
+        }
+        rc = outbox_row(st, &row, diag);
+        if (rc != SK_OK || cb(&row, ctx) != 0)
+            break;
+    }
+    return rc;
+}
+
+sk_err sk_store_outbox_due(sk_store *store, int64_t at, uint32_t limit, sk_store_outbox_cb cb,
+                           void *ctx, sk_diag *diag)
+{
+    sqlite3_stmt *st = NULL;
+    sk_err rc;
+
+    SK_ASSERT(store != NULL);
+    SK_ASSERT(cb != NULL);
+    rc = prep(store,
+              "SELECT " OUTBOX_COLS " FROM outbox WHERE state = 'pending' AND "
+              "next_attempt_at <= ?1 ORDER BY next_attempt_at, created_at, id LIMIT ?2",
+              &st, diag);
+    if (rc != SK_OK)
+        goto out;
+    sqlite3_bind_int64(st, 1, at);
+    sqlite3_bind_int64(st, 2, limit == 0 ? -1 : (sqlite3_int64)limit);
+    rc = outbox_scan(store, st, cb, ctx, diag);
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+sk_err sk_store_outbox_list(sk_store *store, sk_str state, sk_store_outbox_cb cb, void *ctx,
+                            sk_diag *diag)
+{
+    sqlite3_stmt *st = NULL;
+    sk_err rc;
+
+    SK_ASSERT(store != NULL);
+    SK_ASSERT(cb != NULL);
+    rc = prep(store,
+              "SELECT " OUTBOX_COLS " FROM outbox WHERE ?1 IS NULL OR state = ?1 "
+              "ORDER BY created_at, id",
+              &st, diag);
+    if (rc != SK_OK)
+        goto out;
+    sk_sq_bind_str(st, 1, state);
+    rc = outbox_scan(store, st, cb, ctx, diag);
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+sk_err sk_store_outbox_attempt(sk_store *store, sk_str id, const char *state, int status,
+                               sk_str error, int64_t next_attempt_at, sk_diag *diag)
+{
+    sqlite3_stmt *st = NULL;
+    sk_err rc;
+
+    SK_ASSERT(store != NULL);
+    SK_ASSERT(state != NULL);
+    if (error.len >= SK_STORE_OUTBOX_TEXT_MAX)
+        error.len = SK_STORE_OUTBOX_TEXT_MAX - 1; /* a summary, not a transcript */
+    rc = prep(store,
+              "UPDATE outbox SET attempts = attempts + 1, state = ?2, last_status = ?3, "
+              "last_error = ?4, next_attempt_at = ?5 WHERE id = ?1 AND state = 'pending'",
+              &st, diag);
+    if (rc != SK_OK)
+        goto out;
+    sk_sq_bind_str(st, 1, id);
+    sk_sq_bind_cstr(st, 2, state);
+    sqlite3_bind_int(st, 3, status);
+    sk_sq_bind_str(st, 4, error);
+    sqlite3_bind_int64(st, 5, next_attempt_at);
+    rc = sk_sq_run(store, st, diag, "outbox attempt");
+    if (rc == SK_OK && sqlite3_changes(store->db) == 0) {
+        sqlite3_finalize(st);
+        st = NULL;
+        rc = prep(store, "SELECT 1 FROM outbox WHERE id = ?1", &st, diag);
+        if (rc != SK_OK)
+            goto out;
+        sk_sq_bind_str(st, 1, id);
+        rc = sqlite3_step(st) == SQLITE_ROW
+                 ? sk_diag_set(diag, SK_ERR_CONFLICT, "state", "the message is not pending")
+                 : SK_ERR_NOT_FOUND;
+    }
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
