@@ -40,12 +40,16 @@ typedef struct sk_config {
     size_t header_bytes_max;              /* default 16 KiB (per-connection memory for headers) */
     unsigned timeout_s;                   /* default 30: idle connection timeout (slow clients) */
     unsigned connections_max;             /* default 1024 */
-    unsigned rate_per_s;       /* default 1000: requests per second per token; 0 = no limit */
-    unsigned rate_burst;       /* default 2000 */
-    unsigned batch_events_max; /* default 1000 */
-    unsigned page_limit_max;   /* default 500 */
-    unsigned audit_gather_us;  /* default 0: group-commit wait under load */
-    size_t arena_bytes_max;    /* default 8 MiB: per-request memory */
+    unsigned rate_per_s;         /* default 1000: requests per second per token; 0 = no limit */
+    unsigned rate_burst;         /* default 2000 */
+    unsigned batch_events_max;   /* default 1000 */
+    unsigned page_limit_max;     /* default 500 */
+    unsigned audit_gather_us;    /* default 0: group-commit wait under load */
+    unsigned webhook_timeout_ms; /* default 5000: one delivery attempt */
+    unsigned webhook_base_s;     /* default 2: first retry delay (equal jitter) */
+    unsigned webhook_cap_s;      /* default 3600: longest retry delay */
+    unsigned webhook_horizon_s;  /* default 259200 (3 days) after the first attempt */
+    size_t arena_bytes_max;      /* default 8 MiB: per-request memory */
 } sk_config;
 
 /*

@@ -303,7 +303,9 @@ typedef struct sk_store_outbox {
     int64_t created_at;
     int64_t next_attempt_at;
     uint32_t attempts;
-    int last_status; /* the receiver's HTTP status of the last attempt; 0 none */
+    int last_status;          /* the receiver's HTTP status of the last attempt; 0 none */
+    uint32_t latency_ms;      /* how long the last attempt took; 0 none */
+    int64_t first_attempt_at; /* when the first attempt was made; 0 none yet */
 } sk_store_outbox;
 
 /* Inserts an outbox row in the current transaction (prepared once per
@@ -323,6 +325,15 @@ SK_NODISCARD sk_err sk_store_outbox_due(sk_store *store, int64_t at, uint32_t li
 SK_NODISCARD sk_err sk_store_outbox_list(sk_store *store, sk_str state, sk_store_outbox_cb cb,
                                          void *ctx, sk_diag *diag);
 
+/* Calls cb for each row of subscription subscription_id, every state,
+ * ordered by created_at then id, skipping the first offset rows and
+ * stopping after limit rows (0: no limit); non-zero stops. An unknown id
+ * has no rows (SK_OK, cb never called). */
+SK_NODISCARD sk_err sk_store_outbox_list_subscription(sk_store *store, sk_str subscription_id,
+                                                      uint64_t offset, uint32_t limit,
+                                                      sk_store_outbox_cb cb, void *ctx,
+                                                      sk_diag *diag);
+
 /* Records one delivery attempt of row id: attempts + 1, the new state
  * ("pending" to retry at next_attempt_at, "delivered" or "failed"), the
  * receiver's HTTP status (0 when none came) and a short error text (no
@@ -331,5 +342,21 @@ SK_NODISCARD sk_err sk_store_outbox_list(sk_store *store, sk_str state, sk_store
 SK_NODISCARD sk_err sk_store_outbox_attempt(sk_store *store, sk_str id, const char *state,
                                             int status, sk_str error, int64_t next_attempt_at,
                                             sk_diag *diag);
+
+/* As sk_store_outbox_attempt, and also records the attempt's latency_ms
+ * (replacing the previous attempt's) and, when the row has none yet,
+ * attempted_at as its first attempt time (0 leaves it unset), from which
+ * the deliverer measures its retry horizon. Same errors. */
+SK_NODISCARD sk_err sk_store_outbox_attempt_timed(sk_store *store, sk_str id, const char *state,
+                                                  int status, sk_str error, uint32_t latency_ms,
+                                                  int64_t attempted_at, int64_t next_attempt_at,
+                                                  sk_diag *diag);
+
+/* Moves pending row id's next_attempt_at without counting an attempt (a
+ * row the deliverer may not send yet: its subscription is paused, or the
+ * audit log is unavailable). A row that is missing or no longer pending is
+ * left alone (SK_OK). SK_ERR_STORE on failure. */
+SK_NODISCARD sk_err sk_store_outbox_defer(sk_store *store, sk_str id, int64_t next_attempt_at,
+                                          sk_diag *diag);
 
 #endif /* SK_STORE_H */

@@ -41,6 +41,7 @@ struct MHD_Daemon;
 
 typedef struct sk_api sk_api;
 typedef struct sk_req sk_req;
+typedef struct sk_deliverer sk_deliverer;
 
 /* What a route needs before its handler runs. */
 enum {
@@ -132,6 +133,7 @@ struct sk_api {
     sk_store_pool *stores;
     struct sk_ratelimit *limiter;
     struct sk_metrics *metrics;
+    sk_deliverer *deliverer; /* NULL until started */
     atomic_int inflight;
     atomic_int audit_failed;
 };
@@ -208,6 +210,20 @@ void sk_ratelimit_free(sk_ratelimit *l);
 /* 1 when a request of key may go now; else 0 and *retry_s. */
 int sk_ratelimit_take(sk_ratelimit *l, sk_str key, int64_t now_ns, unsigned *retry_s);
 
+/* ---- deliver.c: the webhook deliverer ---- */
+/* Starts the thread that delivers the outbox (docs/notifications.md) with
+ * a store handle of its own. api is borrowed and must outlive the
+ * deliverer; its keyring, audit log and configuration are read. Call once
+ * the HTTP daemon is up. SK_ERR_STORE when the handle cannot be opened,
+ * SK_ERR_IO when the HTTP client cannot initialise, SK_ERR_NOMEM. */
+sk_err sk_deliver_start(sk_api *api, sk_deliverer **out, sk_diag *diag);
+/* Wakes the deliverer at once (an event was committed and may have filled
+ * the outbox). NULL accepted. Thread-safe; never blocks for long. */
+void sk_deliver_wake(sk_deliverer *d);
+/* Stops the deliverer after the attempt in hand, joins it and frees it.
+ * Call before the audit log is closed. NULL accepted. */
+void sk_deliver_stop(sk_deliverer *d);
+
 /* ---- handlers ---- */
 void sk_api_openapi(sk_req *r);
 void sk_api_me(sk_req *r);
@@ -231,6 +247,12 @@ void sk_api_tokens_create(sk_req *r);
 void sk_api_tokens_revoke(sk_req *r);
 void sk_api_report_tracking(sk_req *r);
 void sk_api_alerts_list(sk_req *r);
+void sk_api_subscriptions_list(sk_req *r);
+void sk_api_subscriptions_create(sk_req *r);
+void sk_api_subscriptions_pause(sk_req *r);
+void sk_api_subscriptions_resume(sk_req *r);
+void sk_api_subscriptions_delete(sk_req *r);
+void sk_api_subscriptions_deliveries(sk_req *r);
 
 /* Runs the server until SIGTERM/SIGINT; returns an exit code. */
 int sk_api_serve(const sk_config *cfg, int print_routes);

@@ -321,6 +321,7 @@ static void commit_events(sk_req *r)
         write_problem(r, rc, w->batch, failed, w->count, &diag);
         return;
     }
+    sk_deliver_wake(r->api->deliverer); /* the commit may have filled the outbox */
     rc = w->batch ? batch_json(&r->out, w->events, seqs, w->count)
                   : single_json(&r->out, &w->events[0], ((uint64_t *)seqs)[0]);
     if (rc == SK_OK)

@@ -47,6 +47,14 @@ const sk_route sk_api_routes[] = {
     {"DELETE", "/v1/tokens/{id}", sk_api_tokens_revoke, A, "tokens_revoke"},
     {"GET", "/v1/reports/tracking", sk_api_report_tracking, A, "report_tracking"},
     {"GET", "/v1/alerts", sk_api_alerts_list, A | P, "alerts_list"},
+    {"GET", "/v1/subscriptions", sk_api_subscriptions_list, A, "subscriptions_list"},
+    {"POST", "/v1/subscriptions", sk_api_subscriptions_create, A | B, "subscriptions_create"},
+    {"POST", "/v1/subscriptions/{id}/pause", sk_api_subscriptions_pause, A, "subscriptions_pause"},
+    {"POST", "/v1/subscriptions/{id}/resume", sk_api_subscriptions_resume, A,
+     "subscriptions_resume"},
+    {"DELETE", "/v1/subscriptions/{id}", sk_api_subscriptions_delete, A, "subscriptions_delete"},
+    {"GET", "/v1/subscriptions/{id}/deliveries", sk_api_subscriptions_deliveries, A,
+     "subscriptions_deliveries"},
 };
 
 size_t sk_api_route_count(void)

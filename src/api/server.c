@@ -786,6 +786,8 @@ int sk_api_serve(const sk_config *cfg, int print_routes)
     if (rc == SK_OK)
         rc = start_http(api, &diag);
     if (rc == SK_OK)
+        rc = sk_deliver_start(api, &api->deliverer, &diag);
+    if (rc == SK_OK)
         rc = announce(api, &diag);
     if (rc == SK_OK) {
         sig = wait_for_signal(api, &set);
@@ -794,6 +796,10 @@ int sk_api_serve(const sk_config *cfg, int print_routes)
     }
     if (api->mhd != NULL)
         drain(api);
+    /* After the requests (no more wake-ups) and before the audit log closes
+     * (a delivery appends to it). */
+    sk_deliver_stop(api->deliverer);
+    api->deliverer = NULL;
     if (rc == SK_OK)
         note_audit_size(api);
     if (rc != SK_OK)

@@ -305,10 +305,14 @@ static int print_outbox(const sk_store_outbox *row, void *vctx)
                row->attempts);
         print_json_time("created_at", row->created_at);
         print_json_time("next_attempt_at", row->next_attempt_at);
-        printf(",\"last_status\":%d}\n", row->last_status);
+        printf(",\"last_status\":%d,\"latency_ms\":%u,\"last_error\":", row->last_status,
+               row->latency_ms);
+        sk_cli_print_json_string(stdout, row->last_error);
+        printf("}\n");
     } else {
-        printf("%-36s %-20s %-36s %-20s %-9s %3u %s\n", row->id, row->subscription_id,
-               row->event_id, row->type, row->state, row->attempts, due);
+        printf("%-36s %-20s %-36s %-20s %-9s %3u %4d %7u %s\n", row->id, row->subscription_id,
+               row->event_id, row->type, row->state, row->attempts, row->last_status,
+               row->latency_ms, due);
     }
     ctx->n++;
     return 0;
@@ -341,8 +345,8 @@ int sk_cli_outbox(int argc, char **argv)
     if (o.json)
         printf("[\n");
     else
-        printf("%-36s %-20s %-36s %-20s %-9s %3s %s\n", "ID", "SUBSCRIPTION", "EVENT", "TYPE",
-               "STATE", "TRY", "DUE");
+        printf("%-36s %-20s %-36s %-20s %-9s %3s %4s %7s %s\n", "ID", "SUBSCRIPTION", "EVENT",
+               "TYPE", "STATE", "TRY", "LAST", "MS", "DUE");
     rc = sk_store_outbox_list(store, sk_str_c(o.state), print_outbox, &ctx, &diag);
     if (o.json)
         printf("]\n");

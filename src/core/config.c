@@ -80,6 +80,14 @@ static const struct key_def keys[] = {
      "memory for one request (64 KiB to 256 MiB)"},
     {"audit_gather_us", KIND_COUNT, AT(audit_gather_us), 0, 100000,
      "microseconds an audit group commit may wait for more records under load (0 to 100000)"},
+    {"webhook_timeout_ms", KIND_COUNT, AT(webhook_timeout_ms), 100, 60000,
+     "milliseconds one webhook delivery attempt may take (100 to 60000)"},
+    {"webhook_base_s", KIND_COUNT, AT(webhook_base_s), 1, 86400,
+     "seconds before the first retry of a failed webhook delivery (1 to 86400)"},
+    {"webhook_cap_s", KIND_COUNT, AT(webhook_cap_s), 1, 604800,
+     "longest wait between two webhook delivery attempts, in seconds (1 to 604800)"},
+    {"webhook_horizon_s", KIND_COUNT, AT(webhook_horizon_s), 0, 2592000,
+     "seconds after its first attempt a webhook delivery is given up (0 to 2592000)"},
 };
 
 #define KEY_COUNT SK_ARRAY_LEN(keys)
@@ -105,6 +113,10 @@ void sk_config_defaults(sk_config *cfg)
     cfg->batch_events_max = 1000;
     cfg->page_limit_max = 500;
     cfg->audit_gather_us = 0;
+    cfg->webhook_timeout_ms = 5000;
+    cfg->webhook_base_s = 2;
+    cfg->webhook_cap_s = 3600;
+    cfg->webhook_horizon_s = 3 * 86400;
     cfg->arena_bytes_max = (size_t)(8 * MIB);
 }
 

@@ -28,13 +28,44 @@ static const char notify_schema_sql[] =
     " occurred_at INTEGER NOT NULL, created_at INTEGER NOT NULL, state TEXT NOT NULL,"
     " attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL,"
     " last_status INTEGER NOT NULL DEFAULT 0, last_error TEXT) WITHOUT ROWID;"
-    "CREATE INDEX IF NOT EXISTS outbox_due ON outbox(state, next_attempt_at, created_at, id);";
+    "CREATE INDEX IF NOT EXISTS outbox_due ON outbox(state, next_attempt_at, created_at, id);"
+    "CREATE INDEX IF NOT EXISTS outbox_subscription ON outbox(subscription_id, created_at, id);";
 
 #define SUB_COLS                                                                                   \
     "id, agency, purpose, types, url, state, created_by, rules, secret, created_at, updated_at"
 #define OUTBOX_COLS                                                                                \
     "id, subscription_id, event_id, type, subject, occurred_at, created_at, state, attempts, "     \
-    "next_attempt_at, last_status, last_error"
+    "next_attempt_at, last_status, last_error, latency_ms, first_attempt_at"
+
+/* Columns added to the outbox after its first release, each with the
+ * default an older row reads as. */
+static const char *const outbox_added[][2] = {
+    {"latency_ms", "ALTER TABLE outbox ADD COLUMN latency_ms INTEGER NOT NULL DEFAULT 0"},
+    {"first_attempt_at",
+     "ALTER TABLE outbox ADD COLUMN first_attempt_at INTEGER NOT NULL DEFAULT 0"},
+};
+
+/* Adds the missing columns to an older outbox table. SQLite has no ADD
+ * COLUMN IF NOT EXISTS, so the table's columns are looked up first; a
+ * failure (a read-only copy) is left for the calls to report. */
+static void outbox_migrate(sk_store *s)
+{
+    size_t i;
+
+    for (i = 0; i < SK_ARRAY_LEN(outbox_added); i++) {
+        sqlite3_stmt *st = NULL;
+        int present = 0;
+
+        if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info('outbox') WHERE name = ?1",
+                               -1, &st, NULL) == SQLITE_OK) {
+            sqlite3_bind_text(st, 1, outbox_added[i][0], -1, SQLITE_STATIC);
+            present = sqlite3_step(st) == SQLITE_ROW;
+        }
+        sqlite3_finalize(st);
+        if (!present)
+            (void)sqlite3_exec(s->db, outbox_added[i][1], NULL, NULL, NULL);
+    }
+}
 
 /* As for tokens: failing to add the tables to an existing database (a
  * read-only copy) is not fatal; the calls report the error themselves. */
@@ -46,6 +77,8 @@ sk_err sk_sq_notify_schema(sk_store *s, int create, sk_diag *diag)
     if (sqlite3_exec(s->db, notify_schema_sql, NULL, NULL, &err) != SQLITE_OK && create)
         rc = sk_diag_set(diag, SK_ERR_STORE, "", "schema: %s", err ? err : "?");
     sqlite3_free(err);
+    if (rc == SK_OK)
+        outbox_migrate(s);
     return rc;
 }
 
@@ -267,6 +300,8 @@ static sk_err outbox_row(sqlite3_stmt *st, sk_store_outbox *row, sk_diag *diag)
     row->attempts = (uint32_t)sqlite3_column_int64(st, 8);
     row->next_attempt_at = sqlite3_column_int64(st, 9);
     row->last_status = sqlite3_column_int(st, 10);
+    row->latency_ms = (uint32_t)sqlite3_column_int64(st, 12);
+    row->first_attempt_at = sqlite3_column_int64(st, 13);
     return SK_OK;
 }
 
@@ -336,8 +371,41 @@ out:
     return rc;
 }
 
+sk_err sk_store_outbox_list_subscription(sk_store *store, sk_str subscription_id, uint64_t offset,
+                                         uint32_t limit, sk_store_outbox_cb cb, void *ctx,
+                                         sk_diag *diag)
+{
+    sqlite3_stmt *st = NULL;
+    sk_err rc;
+
+    SK_ASSERT(store != NULL);
+    SK_ASSERT(cb != NULL);
+    SK_ASSERT(offset <= INT64_MAX);
+    rc = prep(store,
+              "SELECT " OUTBOX_COLS " FROM outbox WHERE subscription_id = ?1 "
+              "ORDER BY created_at, id LIMIT ?2 OFFSET ?3",
+              &st, diag);
+    if (rc != SK_OK)
+        goto out;
+    sk_sq_bind_str(st, 1, subscription_id);
+    sqlite3_bind_int64(st, 2, limit == 0 ? -1 : (sqlite3_int64)limit);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)offset);
+    rc = outbox_scan(store, st, cb, ctx, diag);
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
 sk_err sk_store_outbox_attempt(sk_store *store, sk_str id, const char *state, int status,
                                sk_str error, int64_t next_attempt_at, sk_diag *diag)
+{
+    return sk_store_outbox_attempt_timed(store, id, state, status, error, 0, 0, next_attempt_at,
+                                         diag);
+}
+
+sk_err sk_store_outbox_attempt_timed(sk_store *store, sk_str id, const char *state, int status,
+                                     sk_str error, uint32_t latency_ms, int64_t attempted_at,
+                                     int64_t next_attempt_at, sk_diag *diag)
 {
     sqlite3_stmt *st = NULL;
     sk_err rc;
@@ -346,12 +414,17 @@ sk_err sk_store_outbox_attempt(sk_store *store, sk_str id, const char *state, in
     SK_ASSERT(state != NULL);
     if (error.len >= SK_STORE_OUTBOX_TEXT_MAX)
         error.len = SK_STORE_OUTBOX_TEXT_MAX - 1; /* a summary, not a transcript */
+    /* first_attempt_at keeps the first non-zero attempt time it is given. */
     rc = prep(store,
               "UPDATE outbox SET attempts = attempts + 1, state = ?2, last_status = ?3, "
-              "last_error = ?4, next_attempt_at = ?5 WHERE id = ?1 AND state = 'pending'",
+              "last_error = ?4, next_attempt_at = ?5, latency_ms = ?6, first_attempt_at = "
+              "CASE WHEN first_attempt_at = 0 THEN ?7 ELSE first_attempt_at END "
+              "WHERE id = ?1 AND state = 'pending'",
               &st, diag);
     if (rc != SK_OK)
         goto out;
+    sqlite3_bind_int64(st, 6, latency_ms);
+    sqlite3_bind_int64(st, 7, attempted_at);
     sk_sq_bind_str(st, 1, id);
     sk_sq_bind_cstr(st, 2, state);
     sqlite3_bind_int(st, 3, status);
@@ -369,6 +442,24 @@ sk_err sk_store_outbox_attempt(sk_store *store, sk_str id, const char *state, in
                  ? sk_diag_set(diag, SK_ERR_CONFLICT, "state", "the message is not pending")
                  : SK_ERR_NOT_FOUND;
     }
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+sk_err sk_store_outbox_defer(sk_store *store, sk_str id, int64_t next_attempt_at, sk_diag *diag)
+{
+    sqlite3_stmt *st = NULL;
+    sk_err rc;
+
+    SK_ASSERT(store != NULL);
+    rc = prep(store, "UPDATE outbox SET next_attempt_at = ?2 WHERE id = ?1 AND state = 'pending'",
+              &st, diag);
+    if (rc != SK_OK)
+        goto out;
+    sk_sq_bind_str(st, 1, id);
+    sqlite3_bind_int64(st, 2, next_attempt_at);
+    rc = sk_sq_run(store, st, diag, "outbox defer");
 out:
     sqlite3_finalize(st);
     return rc;

@@ -525,6 +525,57 @@ def tokens(srv):
     call(srv, "tokens_revoke", "DELETE", "/v1/tokens/" + tid, 403, "forbidden", token=cm)
 
 
+def subscriptions(srv):
+    admin, cm = T["admin"], T["cm"]
+    url = "http://127.0.0.1:9/hooks"
+    subs = "/v1/subscriptions"
+    _, _, made = call(srv, "subscriptions_create", "POST", subs, 201, token=admin,
+                      body={"purpose": "child_welfare",
+                            "types": ["hearing_scheduled", "hearing_outcome"], "url": url})
+    call(srv, "subscriptions_create", "POST", subs, 403, "forbidden", token=cm,
+         body={"purpose": "child_welfare", "types": ["hearing_outcome"], "url": url})
+    _, _, js = call(srv, "subscriptions_create", "POST", subs, 403, "forbidden",
+                    token=T["ice_admin"],
+                    body={"purpose": "immigration_enforcement", "types": ["sponsor_application"],
+                          "url": url})
+    tap.ok("approps-2019-s224-sponsors" in (js or {}).get("reason", ""),
+           "a refused subscription's reason names the constraint", str(js)[:300])
+    for bad in ({"purpose": "child_welfare", "types": ["hearing_outcome"], "url": "ftp://x/"},
+                {"purpose": "child_welfare", "types": ["nope"], "url": url},
+                {"purpose": "child_welfare", "types": [], "url": url},
+                {"purpose": "curiosity", "types": ["hearing_outcome"], "url": url},
+                {"purpose": "child_welfare", "types": ["hearing_outcome"]},
+                {"purpose": "child_welfare", "types": ["hearing_outcome"], "url": url, "x": 1}):
+        call(srv, "subscriptions_create", "POST", subs, 422, "unprocessable", token=admin,
+             body=bad)
+    _, _, js = call(srv, "subscriptions_list", "GET", subs, 200, token=cm)
+    tap.ok(js and len(js.get("subscriptions", [])) == 1 and "secret" not in str(js),
+           "the list has the subscription and no secret", str(js)[:300])
+    sid = (made or {}).get("id", "sub_0000000000000000")
+    one = subs + "/" + sid
+    unknown = subs + "/sub_0000000000000000"
+    call(srv, "subscriptions_pause", "POST", one + "/pause", 200, token=admin)
+    call(srv, "subscriptions_pause", "POST", one + "/pause", 409, "conflict", token=admin)
+    call(srv, "subscriptions_pause", "POST", one + "/pause", 403, "forbidden", token=cm)
+    call(srv, "subscriptions_pause", "POST", unknown + "/pause", 404, "not-found", token=admin)
+    call(srv, "subscriptions_resume", "POST", one + "/resume", 200, token=admin)
+    call(srv, "subscriptions_resume", "POST", one + "/resume", 409, "conflict", token=admin)
+    call(srv, "subscriptions_resume", "POST", one + "/resume", 403, "forbidden", token=cm)
+    call(srv, "subscriptions_resume", "POST", unknown + "/resume", 404, "not-found",
+         token=admin)
+    call(srv, "subscriptions_deliveries", "GET", one + "/deliveries", 200, token=cm)
+    call(srv, "subscriptions_deliveries", "GET", one + "/deliveries?limit=10&offset=0", 200,
+         token=admin)
+    call(srv, "subscriptions_deliveries", "GET", one + "/deliveries?limit=0", 400,
+         "bad-request", token=admin)
+    call(srv, "subscriptions_deliveries", "GET", one + "/deliveries", 404, "not-found",
+         token=T["ice_admin"])
+    call(srv, "subscriptions_delete", "DELETE", one, 403, "forbidden", token=cm)
+    call(srv, "subscriptions_delete", "DELETE", one, 404, "not-found", token=T["ice_admin"])
+    call(srv, "subscriptions_delete", "DELETE", one, 200, token=admin)
+    call(srv, "subscriptions_delete", "DELETE", one, 409, "conflict", token=admin)
+
+
 def rate_limited(srv):
     """One request per second, no burst: a token's second request is 429,
     on every route that takes a token."""
@@ -582,9 +633,10 @@ def main():
         T["admin"] = db.token("ORR", "administrator")
         T["oig"] = db.token("HHS-OIG", "auditor")
         T["ice"] = db.token("ICE", "officer")
+        T["ice_admin"] = db.token("ICE", "administrator", user="u2")
         srv = Server(db, env)
         for part in (service, gatekeeping, events, children, policy, audit, notifications,
-                     tokens):
+                     subscriptions, tokens):
             part(srv)
         srv.stop()
         srv = Server(db, dict(env, SAFEKEEP_RATE_PER_S="1", SAFEKEEP_RATE_BURST="1"))

@@ -98,6 +98,10 @@ static void assert_config_equal(const sk_config *a, const sk_config *b)
     assert_int_equal(a->batch_events_max, b->batch_events_max);
     assert_int_equal(a->page_limit_max, b->page_limit_max);
     assert_int_equal(a->audit_gather_us, b->audit_gather_us);
+    assert_int_equal(a->webhook_timeout_ms, b->webhook_timeout_ms);
+    assert_int_equal(a->webhook_base_s, b->webhook_base_s);
+    assert_int_equal(a->webhook_cap_s, b->webhook_cap_s);
+    assert_int_equal(a->webhook_horizon_s, b->webhook_horizon_s);
     assert_int_equal(a->arena_bytes_max, b->arena_bytes_max);
     /* Setters clear whole buffers, so equal settings are equal bytes. */
     assert_memory_equal(a, b, sizeof(*a));
@@ -142,6 +146,10 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.batch_events_max, 1000);
     assert_int_equal(cfg.page_limit_max, 500);
     assert_int_equal(cfg.audit_gather_us, 0);
+    assert_int_equal(cfg.webhook_timeout_ms, 5000);
+    assert_int_equal(cfg.webhook_base_s, 2);
+    assert_int_equal(cfg.webhook_cap_s, 3600);
+    assert_int_equal(cfg.webhook_horizon_s, 259200);
     assert_int_equal(cfg.arena_bytes_max, 8 * MIB);
 
     sk_diag_clear(&diag);
@@ -364,6 +372,10 @@ static void test_ranges(void **state)
         {"rate_burst", "0", "1", "1000000", "1000001"},
         {"listen_port", NULL, "0", "65535", "65536"},
         {"rate_per_s", NULL, "0", "1000000", "1000001"},
+        {"webhook_timeout_ms", "99", "100", "60000", "60001"},
+        {"webhook_base_s", "0", "1", "86400", "86401"},
+        {"webhook_cap_s", "0", "1", "604800", "604801"},
+        {"webhook_horizon_s", NULL, "0", "2592000", "2592001"},
     };
     sk_config cfg;
     sk_diag diag;

@@ -1,0 +1,411 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * deliver.c: safekeepd's webhook deliverer, the one thread that empties the
+ * outbox (docs/notifications.md).
+ *
+ * The thread owns a store handle of its own, opened as the request pool's
+ * are, so a slow receiver never holds a handle a request needs. It loops:
+ * take up to DELIVER_BATCH due rows, and for each one load the subscription,
+ * build the thin payload, sign it with the subscription's secret, make the
+ * disclosure durable in the audit log, then make one attempt and record its
+ * outcome. The audit record comes first and synchronously: a notification
+ * discloses that a child's case changed, so, as for every response the
+ * server sends, no record means nothing is sent (the row stays pending).
+ *
+ * Between passes the thread sleeps until the earliest pending row falls
+ * due, at most POLL_MS (events imported by the CLI into the same database
+ * are found that way), and is woken at once by sk_deliver_wake when a
+ * request commits an event, so a notification leaves within milliseconds.
+ *
+ * Delivery is at least once: a row is marked delivered only after a 2xx,
+ * and a crash between the send and the mark sends it again, under the same
+ * webhook-id, which receivers use to drop the repeat. A row of a paused
+ * subscription stays pending and is looked at again every PAUSED_RECHECK_S;
+ * a row of a deleted one fails. On stop the thread finishes the attempt in
+ * hand and exits.
+ */
+#include "api.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "safekeep/sk_subscription.h"
+#include "safekeep/sk_time.h"
+#include "safekeep/sk_webhook.h"
+
+#include "sk_int.h"
+
+#define DELIVER_BATCH    32   /* rows taken per pass */
+#define POLL_MS          1000 /* longest sleep: rows written by another process */
+#define NAP_MIN_MS       100  /* a row still due after a pass could not progress */
+#define PAUSED_RECHECK_S 10   /* a paused subscription's rows are looked at again */
+#define PAYLOAD_MAX      4096 /* the thin payload is a few hundred bytes */
+#define REASON_MAX       256
+
+struct sk_deliverer {
+    sk_api *api;
+    sk_store *store;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cond; /* signalled by wake and stop (CLOCK_MONOTONIC) */
+    int woken;
+    int stopping;
+    int started;
+    /* The rows of the current pass, copied out of the store's scan. */
+    sk_store_outbox rows[DELIVER_BATCH];
+    size_t row_count;
+};
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int stopping(sk_deliverer *d)
+{
+    int s;
+
+    pthread_mutex_lock(&d->mu);
+    s = d->stopping;
+    pthread_mutex_unlock(&d->mu);
+    return s;
+}
+
+/* Records the attempt; a failure to record is logged only, since the row
+ * then stays pending and is simply tried again. */
+static void record(sk_deliverer *d, const sk_store_outbox *row, const char *state, int status,
+                   const char *error, uint32_t latency_ms, int64_t attempted_at, int64_t next)
+{
+    sk_diag diag;
+
+    sk_diag_clear(&diag);
+    if (sk_store_outbox_attempt_timed(d->store, sk_str_c(row->id), state, status, sk_str_c(error),
+                                      latency_ms, attempted_at, next, &diag) != SK_OK)
+        fprintf(stderr, "safekeepd: deliver: cannot record the attempt of %s: %s\n", row->id,
+                diag.msg);
+}
+
+/* Moves a row's next look without counting an attempt. */
+static void defer(sk_deliverer *d, const sk_store_outbox *row, int64_t next)
+{
+    sk_diag diag;
+
+    sk_diag_clear(&diag);
+    if (sk_store_outbox_defer(d->store, sk_str_c(row->id), next, &diag) != SK_OK)
+        fprintf(stderr, "safekeepd: deliver: cannot defer %s: %s\n", row->id, diag.msg);
+}
+
+/* {"type","timestamp","data":{event_id,event_type,subject,occurred_at}}:
+ * ids, a type and times only, never a field of the record. */
+static sk_err payload(const sk_store_outbox *row, int64_t now, sk_buf *out)
+{
+    char ts[SK_RFC3339_LEN + 1], occurred[SK_RFC3339_LEN + 1];
+    sk_err rc;
+
+    sk_time_format_rfc3339(now, ts);
+    sk_time_format_rfc3339(row->occurred_at, occurred);
+    rc = sk_buf_appendc(out, "{\"type\":");
+    if (rc == SK_OK)
+        rc = sk_buf_json_str(out, sk_str_c(row->type));
+    if (rc == SK_OK)
+        rc = sk_buf_printf(out, ",\"timestamp\":\"%s\",\"data\":{\"event_id\":", ts);
+    if (rc == SK_OK)
+        rc = sk_buf_json_str(out, sk_str_c(row->event_id));
+    if (rc == SK_OK)
+        rc = sk_buf_appendc(out, ",\"event_type\":");
+    if (rc == SK_OK)
+        rc = sk_buf_json_str(out, sk_str_c(row->type));
+    if (rc == SK_OK)
+        rc = sk_buf_appendc(out, ",\"subject\":");
+    if (rc == SK_OK)
+        rc = sk_buf_json_str(out, sk_str_c(row->subject));
+    if (rc == SK_OK)
+        rc = sk_buf_printf(out, ",\"occurred_at\":\"%s\"}}", occurred);
+    return rc;
+}
+
+/* The disclosure, durable before anything is sent. */
+static sk_err audit(sk_deliverer *d, const sk_store_outbox *row, const sk_subscription *sub)
+{
+    char reason[REASON_MAX];
+    sk_audit_record rec;
+    uint64_t seq = 0;
+
+    snprintf(reason, sizeof(reason), "notification of %s to %s under subscription %s", row->type,
+             sub->agency, sub->id);
+    memset(&rec, 0, sizeof(rec));
+    rec.request_id = sk_str_c(row->id);
+    rec.agency = sk_str_c(sub->agency);
+    rec.user = SK_STR("webhook");
+    rec.role = SK_STR("subscription");
+    rec.purpose = sk_str_c(sk_purpose_names[sub->purpose]);
+    rec.action = sk_str_c(sk_action_names[SK_ACTION_READ]);
+    rec.entity = sk_str_c(sk_entity_names[SK_ENTITY_CHILD]);
+    rec.subjects[0] = sk_str_c(row->subject);
+    rec.subject_count = 1;
+    rec.fields = 0; /* no field of the record is disclosed */
+    rec.decision = SK_STR("permit");
+    rec.rule_kind = SK_STR("subscription");
+    rec.rule_id = sk_str_c(sub->id);
+    rec.reason = sk_str_c(reason);
+    return sk_audit_append(d->api->audit, &rec, &seq);
+}
+
+/* After an attempt that may heal: retry on the back-off schedule, unless
+ * the row has run out of time. */
+static void retry_or_fail(sk_deliverer *d, const sk_store_outbox *row, int64_t now, int status,
+                          const char *error, uint32_t latency_ms)
+{
+    const sk_config *cfg = &d->api->cfg;
+    int64_t first = row->first_attempt_at != 0 ? row->first_attempt_at : now;
+    uint32_t base = cfg->webhook_base_s;
+    uint32_t cap = cfg->webhook_cap_s < base ? base : cfg->webhook_cap_s;
+    uint32_t rnd = 0;
+    int64_t next;
+
+    if (sk_webhook_expired(first, now, (int64_t)cfg->webhook_horizon_s)) {
+        record(d, row, "failed", status, error, latency_ms, now, now);
+        return;
+    }
+    sk_random_bytes(&rnd, sizeof(rnd));
+    next = sk_webhook_next_attempt(row->attempts, now, rnd, base, cap);
+    record(d, row, "pending", status, error, latency_ms, now, next);
+}
+
+/* Signs, audits and sends one row of an active subscription. */
+static void send_one(sk_deliverer *d, const sk_store_outbox *row, const sk_subscription *sub,
+                     const unsigned char *key)
+{
+    char signature[SK_WEBHOOK_SIGNATURE_LEN + 1];
+    sk_webhook_result res;
+    sk_buf body;
+    int64_t now = sk_time_now();
+    sk_err rc;
+
+    sk_buf_init(&body, PAYLOAD_MAX);
+    rc = payload(row, now, &body);
+    if (rc != SK_OK) {
+        record(d, row, "failed", 0, "the notification could not be built", 0, now, now);
+        goto out;
+    }
+    sk_webhook_sign(key, SK_SUBSCRIPTION_SECRET_BYTES, sk_str_c(row->id), now, sk_buf_str(&body),
+                    signature);
+    rc = audit(d, row, sub);
+    if (rc != SK_OK) {
+        /* No record, no send: the row waits for a log that works. */
+        fprintf(stderr, "safekeepd: deliver: audit log unavailable, %s stays pending\n", row->id);
+        defer(d, row, now + (int64_t)d->api->cfg.webhook_base_s);
+        goto out;
+    }
+    rc = sk_webhook_post(sub->url, sk_str_c(row->id), now, sk_buf_str(&body), signature,
+                         d->api->cfg.webhook_timeout_ms, &res);
+    now = sk_time_now();
+    if (rc == SK_ERR_INVALID || rc == SK_ERR_TOO_LARGE)
+        record(d, row, "failed", 0, "the notification could not be sent", 0, now, now);
+    else if (rc != SK_OK)
+        retry_or_fail(d, row, now, 0, "the attempt could not be set up", 0);
+    else if (res.outcome == SK_WEBHOOK_DELIVERED)
+        record(d, row, "delivered", res.status, "", res.latency_ms, now, now);
+    else if (res.outcome == SK_WEBHOOK_FAILED)
+        record(d, row, "failed", res.status, res.error, res.latency_ms, now, now);
+    else
+        retry_or_fail(d, row, now, res.status, res.error, res.latency_ms);
+out:
+    sk_buf_fini(&body);
+}
+
+/* One due row: the subscription decides whether it is sent at all. */
+static void deliver_one(sk_deliverer *d, const sk_store_outbox *row)
+{
+    unsigned char key[SK_SUBSCRIPTION_SECRET_BYTES];
+    sk_subscription sub;
+    int64_t now = sk_time_now();
+    sk_diag diag;
+    sk_err rc;
+
+    sk_diag_clear(&diag);
+    rc = sk_subscription_get(d->store, sk_str_c(row->subscription_id), &sub, &diag);
+    if (rc == SK_ERR_NOT_FOUND || (rc == SK_OK && sub.state == SK_SUBSCRIPTION_DELETED)) {
+        record(d, row, "failed", 0, "the subscription was deleted", 0, 0, now);
+        return;
+    }
+    if (rc != SK_OK) {
+        fprintf(stderr, "safekeepd: deliver: %s\n", diag.msg);
+        return;
+    }
+    if (sub.state == SK_SUBSCRIPTION_PAUSED) {
+        defer(d, row, now + PAUSED_RECHECK_S);
+        return;
+    }
+    rc = sk_subscription_secret(d->store, d->api->keyring, sk_str_c(sub.id), key, &diag);
+    if (rc == SK_ERR_CRYPTO) {
+        record(d, row, "failed", 0, "the subscription's secret cannot be read", 0, 0, now);
+    } else if (rc != SK_OK) {
+        fprintf(stderr, "safekeepd: deliver: %s\n", diag.msg);
+    } else {
+        send_one(d, row, &sub, key);
+    }
+    sk_wipe(key, sizeof(key));
+}
+
+static int collect(const sk_store_outbox *row, void *ctx)
+{
+    sk_deliverer *d = ctx;
+
+    SK_ASSERT(d->row_count < DELIVER_BATCH);
+    d->rows[d->row_count++] = *row;
+    return 0;
+}
+
+/* One pass over the due rows; 1 when the batch was full (more may wait). */
+static int pass(sk_deliverer *d)
+{
+    sk_diag diag;
+    size_t i;
+
+    sk_diag_clear(&diag);
+    d->row_count = 0;
+    if (sk_store_outbox_due(d->store, sk_time_now(), DELIVER_BATCH, collect, d, &diag) != SK_OK) {
+        fprintf(stderr, "safekeepd: deliver: %s\n", diag.msg);
+        return 0;
+    }
+    for (i = 0; i < d->row_count && !stopping(d); i++)
+        deliver_one(d, &d->rows[i]);
+    return d->row_count == DELIVER_BATCH;
+}
+
+static int first_due(const sk_store_outbox *row, void *ctx)
+{
+    *(int64_t *)ctx = row->next_attempt_at;
+    return 1;
+}
+
+/* Milliseconds until the earliest pending row falls due, within POLL_MS.
+ * A row that is already due after a full pass is one whose attempt could
+ * not be made or recorded (a busy or failing store): NAP_MIN_MS keeps the
+ * thread from spinning on it. */
+static int64_t sleep_ms(sk_deliverer *d)
+{
+    int64_t due = INT64_MAX, ms = POLL_MS;
+    sk_diag diag;
+
+    sk_diag_clear(&diag);
+    if (sk_store_outbox_due(d->store, INT64_MAX, 1, first_due, &due, &diag) == SK_OK &&
+        due != INT64_MAX && due <= INT64_MAX / 1000 - 1)
+        ms = due * 1000 - wall_ms();
+    if (ms > POLL_MS)
+        ms = POLL_MS;
+    return ms < NAP_MIN_MS ? NAP_MIN_MS : ms;
+}
+
+/* Sleeps ms, or less when woken or stopped. */
+static void nap(sk_deliverer *d, int64_t ms)
+{
+    int64_t deadline = mono_ms() + ms;
+    struct timespec ts;
+
+    ts.tv_sec = (time_t)(deadline / 1000);
+    ts.tv_nsec = (long)(deadline % 1000) * 1000000L;
+    pthread_mutex_lock(&d->mu);
+    while (!d->woken && !d->stopping) {
+        if (pthread_cond_timedwait(&d->cond, &d->mu, &ts) == ETIMEDOUT)
+            break;
+    }
+    pthread_mutex_unlock(&d->mu);
+}
+
+static void *run(void *arg)
+{
+    sk_deliverer *d = arg;
+
+    while (!stopping(d)) {
+        pthread_mutex_lock(&d->mu);
+        d->woken = 0; /* an event committed from here on wakes the next nap */
+        pthread_mutex_unlock(&d->mu);
+        if (pass(d))
+            continue;
+        nap(d, sleep_ms(d));
+    }
+    return NULL;
+}
+
+static void deliverer_free(sk_deliverer *d)
+{
+    if (d == NULL)
+        return;
+    sk_store_close(d->store);
+    pthread_cond_destroy(&d->cond);
+    pthread_mutex_destroy(&d->mu);
+    sk_wipe(d->rows, sizeof(d->rows));
+    free(d);
+}
+
+sk_err sk_deliver_start(sk_api *api, sk_deliverer **out, sk_diag *diag)
+{
+    pthread_condattr_t attr;
+    sk_deliverer *d;
+    sk_err rc;
+
+    SK_ASSERT(api != NULL);
+    SK_ASSERT(out != NULL);
+    *out = NULL;
+    rc = sk_webhook_global_init();
+    if (rc != SK_OK)
+        return sk_diag_set(diag, rc, "deliver", "cannot initialise the HTTP client");
+    d = calloc(1, sizeof(*d));
+    if (d == NULL)
+        return SK_ERR_NOMEM;
+    d->api = api;
+    pthread_mutex_init(&d->mu, NULL);
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&d->cond, &attr);
+    pthread_condattr_destroy(&attr);
+    rc = sk_store_open(api->cfg.db, 0, &d->store, diag);
+    if (rc == SK_OK && pthread_create(&d->thread, NULL, run, d) != 0)
+        rc = sk_diag_set(diag, SK_ERR_NOMEM, "deliver", "cannot start the deliverer thread");
+    if (rc != SK_OK) {
+        deliverer_free(d);
+        return rc;
+    }
+    d->started = 1;
+    *out = d;
+    return SK_OK;
+}
+
+void sk_deliver_wake(sk_deliverer *d)
+{
+    if (d == NULL)
+        return;
+    pthread_mutex_lock(&d->mu);
+    d->woken = 1;
+    pthread_cond_signal(&d->cond);
+    pthread_mutex_unlock(&d->mu);
+}
+
+void sk_deliver_stop(sk_deliverer *d)
+{
+    if (d == NULL)
+        return;
+    pthread_mutex_lock(&d->mu);
+    d->stopping = 1;
+    pthread_cond_signal(&d->cond);
+    pthread_mutex_unlock(&d->mu);
+    if (d->started)
+        pthread_join(d->thread, NULL);
+    deliverer_free(d);
+}
