@@ -14,7 +14,9 @@
 # only; prints TAP.
 import os
 import re
+import signal
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from skhttp import ROOT, Db, Server, Tap  # noqa: E402
@@ -169,6 +171,28 @@ def deliveries(srv, t, eoir):
            label="deliveries ?offset=-1")
 
 
+def rescinded(srv, db, t, eoir):
+    """Delivery stops when the agreement ends: rescinded with the CLI and
+    reloaded by the running daemon (SIGHUP), the next wellness call makes
+    no notification, while the one made before stays."""
+    path = "/v1/subscriptions/%s/deliveries" % eoir["id"]
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    db.cli("agreement", "rescind", "court-notification-release", "--on", today)
+    srv.proc.send_signal(signal.SIGHUP)
+    deadline = time.time() + 10
+    while time.time() < deadline and "policy reloaded" not in srv.log_text():
+        time.sleep(0.05)
+    tap.ok("policy reloaded" in srv.log_text(), "the daemon reloaded the policy", "")
+    ev = {"id": "as-w2", "type": "wellness_call", "occurred_at": "2024-03-02T10:00:00Z",
+          "subjects": ["C0001"], "payload": {"reached": True}}
+    st, _, _, _ = srv.request("POST", "/v1/events", token=t["orr_cm"], purpose="child_welfare",
+                              body=ev)
+    tap.eq(st, 201, "ORR records another wellness call of C0001")
+    js = expect(srv, "GET", path, 200, token=t["eoir_admin"], label="deliveries (after rescind)")
+    tap.eq([r.get("event_id") for r in js.get("deliveries", [])], ["as-w1"],
+           "after the agreement is rescinded the new event makes no notification")
+
+
 def main():
     db = Db(jsonl=os.path.join(ROOT, "tests", "data", "good.jsonl"))
     srv = None
@@ -192,6 +216,7 @@ def main():
                       "EOIR")
         lifecycle(srv, t, orr)
         deliveries(srv, t, eoir)
+        rescinded(srv, db, t, eoir)
         srv.stop()
         srv = None
     finally:
