@@ -153,6 +153,15 @@ void sk_api_problem_invalid(sk_req *r, const char *pointer, const char *detail);
 /* A problem for an sk_err from below (store, crypto...), never echoing
  * store detail to the client. */
 void sk_api_problem_err(sk_req *r, sk_err rc, const sk_diag *diag);
+/* A non-negative decimal integer up to max (no sign, no blanks): 1, or 0
+ * when text is anything else. */
+int sk_api_parse_u64(const char *text, uint64_t max, uint64_t *out);
+/* The limit and offset of a listing, bounded (1..page_limit_max, default
+ * SK_API_PAGE_DEFAULT; 0..SK_API_OFFSET_MAX): huge values are refused, not
+ * clamped. 1, or 0 with a 400 prepared. */
+#define SK_API_PAGE_DEFAULT 50u
+#define SK_API_OFFSET_MAX   1000000000000ULL /* 10^12 */
+int sk_api_paging(sk_req *r, uint32_t *limit, uint64_t *offset);
 /* Text of query parameter name, or NULL. */
 const char *sk_api_query(sk_req *r, const char *name);
 /* Request header, or NULL. */

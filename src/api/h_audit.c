@@ -13,8 +13,6 @@
  */
 #include "api.h"
 
-#include <errno.h>
-
 #include "../cli/cli.h"
 #include "safekeep/sk_time.h"
 #include "safekeep/sk_view.h"
@@ -43,20 +41,15 @@ static int verifier(sk_req *r)
 static int number(sk_req *r, const char *name, int required, uint64_t *out)
 {
     const char *q = sk_api_query(r, name);
-    char msg[96], *end;
-    unsigned long long v;
+    char msg[96];
 
     if (q == NULL && !required)
         return 1;
-    errno = 0;
-    v = q != NULL && q[0] >= '0' && q[0] <= '9' ? strtoull(q, &end, 10) : 0;
-    if (q == NULL || q[0] < '0' || q[0] > '9' || errno != 0 || *end != '\0') {
-        snprintf(msg, sizeof(msg), "%s: expected a non-negative integer", name);
-        sk_api_problem(r, 400, "bad-request", msg);
-        return 0;
-    }
-    *out = v;
-    return 1;
+    if (q != NULL && sk_api_parse_u64(q, UINT64_MAX, out))
+        return 1;
+    snprintf(msg, sizeof(msg), "%s: expected a non-negative integer", name);
+    sk_api_problem(r, 400, "bad-request", msg);
+    return 0;
 }
 
 /* Runs a query that renders into a buffer, then answers with it. */

@@ -14,7 +14,6 @@
  */
 #include "api.h"
 
-#include <errno.h>
 #include <jansson.h>
 #include <string.h>
 
@@ -270,43 +269,6 @@ static void respond_page(sk_req *r, page *pg, uint32_t limit, uint64_t offset, i
         sk_api_problem_err(r, rc, NULL);
 }
 
-static int parse_u64(const char *text, uint64_t max, uint64_t *out)
-{
-    char *end;
-    unsigned long long v;
-
-    if (text[0] < '0' || text[0] > '9' || strlen(text) > 20)
-        return 0;
-    errno = 0;
-    v = strtoull(text, &end, 10);
-    if (errno != 0 || *end != '\0' || v > max)
-        return 0;
-    *out = v;
-    return 1;
-}
-
-/* limit and offset, bounded: huge values are refused, not clamped. */
-static int paging(sk_req *r, uint32_t *limit, uint64_t *offset)
-{
-    const char *l = sk_api_query(r, "limit"), *o = sk_api_query(r, "offset");
-    uint64_t v = 50;
-    char msg[128];
-
-    if (l != NULL && (!parse_u64(l, r->api->cfg.page_limit_max, &v) || v == 0)) {
-        snprintf(msg, sizeof(msg), "limit: expected an integer from 1 to %u",
-                 r->api->cfg.page_limit_max);
-        sk_api_problem(r, 400, "bad-request", msg);
-        return 0;
-    }
-    *limit = (uint32_t)v;
-    *offset = 0;
-    if (o != NULL && !parse_u64(o, 1000000000000ULL, offset)) {
-        sk_api_problem(r, 400, "bad-request", "offset: expected an integer from 0 to 10^12");
-        return 0;
-    }
-    return 1;
-}
-
 static int date_param(sk_req *r, const char *name, int64_t *out)
 {
     const char *q = sk_api_query(r, name);
@@ -365,7 +327,7 @@ void sk_api_children_list(sk_req *r)
     uint64_t offset;
     sk_err rc;
 
-    if (!filters(r, &f) || !paging(r, &limit, &offset))
+    if (!filters(r, &f) || !sk_api_paging(r, &limit, &offset))
         return;
     f.limit = limit + 1; /* one more tells whether there is a next page */
     f.offset = offset;

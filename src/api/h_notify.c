@@ -21,7 +21,6 @@
  */
 #include "api.h"
 
-#include <errno.h>
 #include <string.h>
 
 #include "safekeep/sk_deadline.h"
@@ -30,26 +29,8 @@
 
 #include "sk_int.h"
 
-#define DAY_SECONDS   86400LL
-#define OFFSET_MAX    1000000000000ULL /* 10^12, as for the child listings */
-#define LIMIT_DEFAULT 50u
-#define REASON_MAX    128
-
-/* A non-negative decimal integer up to max; no sign, no blanks. */
-static int parse_u64(const char *text, uint64_t max, uint64_t *out)
-{
-    unsigned long long v;
-    char *end = NULL;
-
-    if (text[0] < '0' || text[0] > '9' || strlen(text) > 20)
-        return 0;
-    errno = 0;
-    v = strtoull(text, &end, 10);
-    if (errno != 0 || *end != '\0' || v > max)
-        return 0;
-    *out = v;
-    return 1;
-}
+#define DAY_SECONDS 86400LL
+#define REASON_MAX  128
 
 /* The clock of a query: RFC 3339, or a date YYYY-MM-DD standing for its
  * first second (alerts, as `safekeep alerts --at`) or its last second (the
@@ -90,7 +71,7 @@ void sk_api_report_tracking(sk_req *r)
     sk_tracking_opts_init(&opts);
     if (!time_param(r, "at", 1, &opts.at))
         return;
-    if (days != NULL && !parse_u64(days, SK_TRACKING_NTA_DAYS_MAX, &v)) {
+    if (days != NULL && !sk_api_parse_u64(days, SK_TRACKING_NTA_DAYS_MAX, &v)) {
         sk_api_problem(r, 400, "bad-request", "nta_days: expected an integer from 0 to 3650");
         return;
     }
@@ -238,29 +219,6 @@ static int alert_filters(sk_req *r, alert_page *pg)
     return 1;
 }
 
-/* limit and offset, bounded as for the child listings: refused, not
- * clamped. */
-static int alert_paging(sk_req *r, alert_page *pg)
-{
-    const char *l = sk_api_query(r, "limit"), *o = sk_api_query(r, "offset");
-    uint64_t v = LIMIT_DEFAULT;
-    char msg[128];
-
-    if (l != NULL && (!parse_u64(l, r->api->cfg.page_limit_max, &v) || v == 0)) {
-        snprintf(msg, sizeof(msg), "limit: expected an integer from 1 to %u",
-                 r->api->cfg.page_limit_max);
-        sk_api_problem(r, 400, "bad-request", msg);
-        return 0;
-    }
-    pg->limit = (uint32_t)v;
-    pg->offset = 0;
-    if (o != NULL && !parse_u64(o, OFFSET_MAX, &pg->offset)) {
-        sk_api_problem(r, 400, "bad-request", "offset: expected an integer from 0 to 10^12");
-        return 0;
-    }
-    return 1;
-}
-
 /* One record per listed child: the listing told the requester that this
  * child has alerts of these rules and dates. */
 static sk_err record_children(sk_req *r, const alert_page *pg)
@@ -295,7 +253,8 @@ void sk_api_alerts_list(sk_req *r)
     memset(&pg, 0, sizeof(pg));
     pg.r = r;
     pg.oversight = oversight_agency(r);
-    if (!alert_filters(r, &pg) || !alert_paging(r, &pg) || !time_param(r, "at", 0, &now))
+    if (!alert_filters(r, &pg) || !sk_api_paging(r, &pg.limit, &pg.offset) ||
+        !time_param(r, "at", 0, &now))
         return;
     store = sk_api_store(r);
     if (store == NULL)

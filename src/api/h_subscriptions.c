@@ -18,7 +18,6 @@
  */
 #include "api.h"
 
-#include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,8 +31,6 @@
 #define ADMIN_ROLE     "administrator"
 #define CREATE_RETRIES 3  /* a repeated random id is astronomically rare */
 #define POINTER_MAX    96 /* "/" + a JSON key, for a 422's pointer */
-#define LIMIT_DEFAULT  50u
-#define OFFSET_MAX     1000000000000ULL /* 10^12, as for the other listings */
 
 /* 1 when the caller may change its agency's subscriptions; else a 403. */
 static int administrator(sk_req *r)
@@ -425,46 +422,6 @@ void sk_api_subscriptions_delete(sk_req *r)
     sub_change(r, CHANGE_DELETE);
 }
 
-static int parse_u64(const char *text, uint64_t max, uint64_t *out)
-{
-    unsigned long long v;
-    char *end = NULL;
-
-    if (text[0] < '0' || text[0] > '9' || strlen(text) > 20)
-        return 0;
-    errno = 0;
-    v = strtoull(text, &end, 10);
-    if (errno != 0 || *end != '\0' || v > max)
-        return 0;
-    *out = v;
-    return 1;
-}
-
-/* limit and offset, bounded as for the other listings: refused, not
- * clamped. 0 with a 400 prepared. */
-static int paging(sk_req *r, uint32_t *limit, uint64_t *offset)
-{
-    const char *l = sk_api_query(r, "limit"), *o = sk_api_query(r, "offset");
-    uint64_t v = LIMIT_DEFAULT;
-    char msg[128];
-
-    if (v > r->api->cfg.page_limit_max)
-        v = r->api->cfg.page_limit_max;
-    if (l != NULL && (!parse_u64(l, r->api->cfg.page_limit_max, &v) || v == 0)) {
-        snprintf(msg, sizeof(msg), "limit: expected an integer from 1 to %u",
-                 r->api->cfg.page_limit_max);
-        sk_api_problem(r, 400, "bad-request", msg);
-        return 0;
-    }
-    *limit = (uint32_t)v;
-    *offset = 0;
-    if (o != NULL && !parse_u64(o, OFFSET_MAX, offset)) {
-        sk_api_problem(r, 400, "bad-request", "offset: expected an integer from 0 to 10^12");
-        return 0;
-    }
-    return 1;
-}
-
 /* One outbox row: ids, types, states and times, never personal data. */
 static sk_err delivery_json(sk_buf *out, const sk_store_outbox *row)
 {
@@ -518,7 +475,7 @@ void sk_api_subscriptions_deliveries(sk_req *r)
     sk_diag diag;
     sk_err rc;
 
-    if (!paging(r, &limit, &offset) || !own_subscription(r, &sub))
+    if (!sk_api_paging(r, &limit, &offset) || !own_subscription(r, &sub))
         return;
     sk_diag_clear(&diag);
     rc = sk_buf_printf(&r->out, "{\"subscription\":\"%s\",\"deliveries\":[", sub.id);

@@ -9,6 +9,7 @@
  */
 #include "api.h"
 
+#include <errno.h>
 #include <microhttpd.h>
 #include <string.h>
 
@@ -145,4 +146,42 @@ const char *sk_api_query(sk_req *r, const char *name)
 const char *sk_api_header(sk_req *r, const char *name)
 {
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+int sk_api_parse_u64(const char *text, uint64_t max, uint64_t *out)
+{
+    unsigned long long v;
+    char *end = NULL;
+
+    if (text[0] < '0' || text[0] > '9' || strlen(text) > 20)
+        return 0;
+    errno = 0;
+    v = strtoull(text, &end, 10);
+    if (errno != 0 || *end != '\0' || v > max)
+        return 0;
+    *out = v;
+    return 1;
+}
+
+int sk_api_paging(sk_req *r, uint32_t *limit, uint64_t *offset)
+{
+    const char *l = sk_api_query(r, "limit"), *o = sk_api_query(r, "offset");
+    uint64_t v = SK_API_PAGE_DEFAULT;
+    char msg[128];
+
+    if (v > r->api->cfg.page_limit_max)
+        v = r->api->cfg.page_limit_max;
+    if (l != NULL && (!sk_api_parse_u64(l, r->api->cfg.page_limit_max, &v) || v == 0)) {
+        snprintf(msg, sizeof(msg), "limit: expected an integer from 1 to %u",
+                 r->api->cfg.page_limit_max);
+        sk_api_problem(r, 400, "bad-request", msg);
+        return 0;
+    }
+    *limit = (uint32_t)v;
+    *offset = 0;
+    if (o != NULL && !sk_api_parse_u64(o, SK_API_OFFSET_MAX, offset)) {
+        sk_api_problem(r, 400, "bad-request", "offset: expected an integer from 0 to 10^12");
+        return 0;
+    }
+    return 1;
 }

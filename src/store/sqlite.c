@@ -254,7 +254,7 @@ static sk_err tokens_schema(sk_store *s, int create, sk_diag *diag)
     return rc;
 }
 
-static sk_err token_prep(sk_store *s, const char *sql, sqlite3_stmt **out, sk_diag *diag)
+sk_err sk_sq_prep_once(sk_store *s, const char *sql, sqlite3_stmt **out, sk_diag *diag)
 {
     *out = NULL;
     if (sqlite3_prepare_v2(s->db, sql, -1, out, NULL) != SQLITE_OK) {
@@ -265,8 +265,7 @@ static sk_err token_prep(sk_store *s, const char *sql, sqlite3_stmt **out, sk_di
     return SK_OK;
 }
 
-/* Copies a text column into a fixed buffer; 0 when it does not fit. */
-static int token_copy_col(sqlite3_stmt *st, int col, char *buf, size_t cap)
+int sk_sq_copy_col(sqlite3_stmt *st, int col, char *buf, size_t cap)
 {
     sk_str v = sk_sq_col_str(st, col);
 
@@ -285,10 +284,10 @@ static sk_err token_row(sqlite3_stmt *st, sk_store_token *t, sk_diag *diag)
     memset(t, 0, sizeof(*t));
     hash = sqlite3_column_blob(st, 4);
     if (hash == NULL || sqlite3_column_bytes(st, 4) != SK_STORE_TOKEN_HASH_BYTES ||
-        !token_copy_col(st, 0, t->id, sizeof(t->id)) ||
-        !token_copy_col(st, 1, t->agency, sizeof(t->agency)) ||
-        !token_copy_col(st, 2, t->user, sizeof(t->user)) ||
-        !token_copy_col(st, 3, t->role, sizeof(t->role)))
+        !sk_sq_copy_col(st, 0, t->id, sizeof(t->id)) ||
+        !sk_sq_copy_col(st, 1, t->agency, sizeof(t->agency)) ||
+        !sk_sq_copy_col(st, 2, t->user, sizeof(t->user)) ||
+        !sk_sq_copy_col(st, 3, t->role, sizeof(t->role)))
         return sk_diag_set(diag, SK_ERR_STORE, "tokens", "a stored token is malformed");
     memcpy(t->hash, hash, SK_STORE_TOKEN_HASH_BYTES);
     t->created_at = sqlite3_column_int64(st, 5);
@@ -305,8 +304,8 @@ sk_err sk_store_token_put(sk_store *store, const sk_store_token *token, sk_diag 
     SK_ASSERT(store != NULL);
     SK_ASSERT(token != NULL);
     SK_ASSERT(token->id[0] != '\0');
-    rc = token_prep(store, "INSERT INTO tokens(" TOKEN_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
-                    &st, diag);
+    rc = sk_sq_prep_once(
+        store, "INSERT INTO tokens(" TOKEN_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8)", &st, diag);
     if (rc != SK_OK)
         goto out;
     sk_sq_bind_cstr(st, 1, token->id);
@@ -355,8 +354,8 @@ sk_err sk_store_token_revoke(sk_store *store, sk_str id, int64_t at, sk_diag *di
     SK_ASSERT(store != NULL);
     /* coalesce keeps the first revocation: the time it stopped working is
      * what an investigation needs. */
-    rc = token_prep(store, "UPDATE tokens SET revoked_at = coalesce(revoked_at, ?2) WHERE id = ?1",
-                    &st, diag);
+    rc = sk_sq_prep_once(
+        store, "UPDATE tokens SET revoked_at = coalesce(revoked_at, ?2) WHERE id = ?1", &st, diag);
     if (rc != SK_OK)
         goto out;
     sk_sq_bind_str(st, 1, id);
@@ -379,10 +378,10 @@ sk_err sk_store_token_list(sk_store *store, sk_str agency, sk_store_token_cb cb,
 
     SK_ASSERT(store != NULL);
     SK_ASSERT(cb != NULL);
-    rc = token_prep(store,
-                    "SELECT " TOKEN_COLS " FROM tokens WHERE ?1 IS NULL OR agency = ?1 "
-                    "ORDER BY created_at, id",
-                    &st, diag);
+    rc = sk_sq_prep_once(store,
+                         "SELECT " TOKEN_COLS " FROM tokens WHERE ?1 IS NULL OR agency = ?1 "
+                         "ORDER BY created_at, id",
+                         &st, diag);
     if (rc != SK_OK)
         goto out;
     sk_sq_bind_str(st, 1, agency);

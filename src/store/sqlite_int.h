@@ -62,6 +62,10 @@ void sk_sq_bind_str(sqlite3_stmt *st, int col, sk_str v);
 void sk_sq_bind_cstr(sqlite3_stmt *st, int col, const char *v);
 void sk_sq_bind_time(sqlite3_stmt *st, int col, int64_t t);
 sk_str sk_sq_col_str(sqlite3_stmt *st, int col);
+/* Prepares a statement that is not cached (finalize it after use). */
+sk_err sk_sq_prep_once(sk_store *s, const char *sql, sqlite3_stmt **out, sk_diag *diag);
+/* Copies a text column into a fixed buffer; 0 when it does not fit. */
+int sk_sq_copy_col(sqlite3_stmt *st, int col, char *buf, size_t cap);
 void sk_sq_done(sqlite3_stmt *st);
 
 /* Creates the subscriptions and outbox tables (sqlite_notify.c). */

@@ -82,29 +82,6 @@ sk_err sk_sq_notify_schema(sk_store *s, int create, sk_diag *diag)
     return rc;
 }
 
-static sk_err prep(sk_store *s, const char *sql, sqlite3_stmt **out, sk_diag *diag)
-{
-    *out = NULL;
-    if (sqlite3_prepare_v2(s->db, sql, -1, out, NULL) != SQLITE_OK) {
-        sqlite3_finalize(*out);
-        *out = NULL;
-        return sk_sq_fail(s, diag, "prepare");
-    }
-    return SK_OK;
-}
-
-/* Copies a text column into a fixed buffer; 0 when it does not fit. */
-static int copy_col(sqlite3_stmt *st, int col, char *buf, size_t cap)
-{
-    sk_str v = sk_sq_col_str(st, col);
-
-    if (v.len >= cap)
-        return 0;
-    memcpy(buf, v.ptr, v.len);
-    buf[v.len] = '\0';
-    return 1;
-}
-
 /* Reads the current row (SUB_COLS) into sub. */
 static sk_err sub_row(sqlite3_stmt *st, sk_store_subscription *sub, sk_diag *diag)
 {
@@ -113,14 +90,14 @@ static sk_err sub_row(sqlite3_stmt *st, sk_store_subscription *sub, sk_diag *dia
 
     memset(sub, 0, sizeof(*sub));
     if (sealed == NULL || sealed_len > sizeof(sub->secret_sealed) ||
-        !copy_col(st, 0, sub->id, sizeof(sub->id)) ||
-        !copy_col(st, 1, sub->agency, sizeof(sub->agency)) ||
-        !copy_col(st, 2, sub->purpose, sizeof(sub->purpose)) ||
-        !copy_col(st, 3, sub->types, sizeof(sub->types)) ||
-        !copy_col(st, 4, sub->url, sizeof(sub->url)) ||
-        !copy_col(st, 5, sub->state, sizeof(sub->state)) ||
-        !copy_col(st, 6, sub->created_by, sizeof(sub->created_by)) ||
-        !copy_col(st, 7, sub->rules, sizeof(sub->rules)))
+        !sk_sq_copy_col(st, 0, sub->id, sizeof(sub->id)) ||
+        !sk_sq_copy_col(st, 1, sub->agency, sizeof(sub->agency)) ||
+        !sk_sq_copy_col(st, 2, sub->purpose, sizeof(sub->purpose)) ||
+        !sk_sq_copy_col(st, 3, sub->types, sizeof(sub->types)) ||
+        !sk_sq_copy_col(st, 4, sub->url, sizeof(sub->url)) ||
+        !sk_sq_copy_col(st, 5, sub->state, sizeof(sub->state)) ||
+        !sk_sq_copy_col(st, 6, sub->created_by, sizeof(sub->created_by)) ||
+        !sk_sq_copy_col(st, 7, sub->rules, sizeof(sub->rules)))
         return sk_diag_set(diag, SK_ERR_STORE, "subscriptions",
                            "a stored subscription is "
                            "malformed");
@@ -140,9 +117,10 @@ sk_err sk_store_subscription_put(sk_store *store, const sk_store_subscription *s
     SK_ASSERT(sub != NULL);
     SK_ASSERT(sub->id[0] != '\0');
     SK_ASSERT(sub->secret_sealed_len > 0 && sub->secret_sealed_len <= SK_STORE_SUB_SEALED_MAX);
-    rc = prep(store,
-              "INSERT INTO subscriptions(" SUB_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
-              &st, diag);
+    rc = sk_sq_prep_once(store,
+                         "INSERT INTO subscriptions(" SUB_COLS
+                         ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+                         &st, diag);
     if (rc != SK_OK)
         goto out;
     sk_sq_bind_cstr(st, 1, sub->id);
@@ -171,7 +149,7 @@ sk_err sk_store_subscription_get(sk_store *store, sk_str id, sk_store_subscripti
 
     SK_ASSERT(store != NULL);
     SK_ASSERT(out != NULL);
-    rc = prep(store, "SELECT " SUB_COLS " FROM subscriptions WHERE id = ?1", &st, diag);
+    rc = sk_sq_prep_once(store, "SELECT " SUB_COLS " FROM subscriptions WHERE id = ?1", &st, diag);
     if (rc != SK_OK)
         goto out;
     sk_sq_bind_str(st, 1, id);
@@ -197,10 +175,10 @@ sk_err sk_store_subscription_set_state(sk_store *store, sk_str id, const char *f
     SK_ASSERT(from != NULL && state != NULL);
     /* The state is checked in the statement itself, so that two writers
      * cannot both move the same subscription out of one state. */
-    rc = prep(store,
-              "UPDATE subscriptions SET state = ?2, updated_at = ?3 WHERE id = ?1 AND "
-              "instr(',' || ?4 || ',', ',' || state || ',') > 0",
-              &st, diag);
+    rc = sk_sq_prep_once(store,
+                         "UPDATE subscriptions SET state = ?2, updated_at = ?3 WHERE id = ?1 AND "
+                         "instr(',' || ?4 || ',', ',' || state || ',') > 0",
+                         &st, diag);
     if (rc != SK_OK)
         goto out;
     sk_sq_bind_str(st, 1, id);
@@ -232,10 +210,10 @@ sk_err sk_store_subscription_list(sk_store *store, sk_str agency, sk_store_subsc
     row = malloc(sizeof(*row)); /* a few KiB: kept off the stack */
     if (row == NULL)
         return SK_ERR_NOMEM;
-    rc = prep(store,
-              "SELECT " SUB_COLS " FROM subscriptions WHERE ?1 IS NULL OR agency = ?1 "
-              "ORDER BY created_at, id",
-              &st, diag);
+    rc = sk_sq_prep_once(store,
+                         "SELECT " SUB_COLS " FROM subscriptions WHERE ?1 IS NULL OR agency = ?1 "
+                         "ORDER BY created_at, id",
+                         &st, diag);
     if (rc != SK_OK)
         goto out;
     sk_sq_bind_str(st, 1, agency);
@@ -287,13 +265,13 @@ sk_err sk_store_outbox_put(sk_store *store, const sk_store_outbox *row, sk_diag 
 static sk_err outbox_row(sqlite3_stmt *st, sk_store_outbox *row, sk_diag *diag)
 {
     memset(row, 0, sizeof(*row));
-    if (!copy_col(st, 0, row->id, sizeof(row->id)) ||
-        !copy_col(st, 1, row->subscription_id, sizeof(row->subscription_id)) ||
-        !copy_col(st, 2, row->event_id, sizeof(row->event_id)) ||
-        !copy_col(st, 3, row->type, sizeof(row->type)) ||
-        !copy_col(st, 4, row->subject, sizeof(row->subject)) ||
-        !copy_col(st, 7, row->state, sizeof(row->state)) ||
-        !copy_col(st, 11, row->last_error, sizeof(row->last_error)))
+    if (!sk_sq_copy_col(st, 0, row->id, sizeof(row->id)) ||
+        !sk_sq_copy_col(st, 1, row->subscription_id, sizeof(row->subscription_id)) ||
+        !sk_sq_copy_col(st, 2, row->event_id, sizeof(row->event_id)) ||
+        !sk_sq_copy_col(st, 3, row->type, sizeof(row->type)) ||
+        !sk_sq_copy_col(st, 4, row->subject, sizeof(row->subject)) ||
+        !sk_sq_copy_col(st, 7, row->state, sizeof(row->state)) ||
+        !sk_sq_copy_col(st, 11, row->last_error, sizeof(row->last_error)))
         return sk_diag_set(diag, SK_ERR_STORE, "outbox", "a stored outbox row is malformed");
     row->occurred_at = sqlite3_column_int64(st, 5);
     row->created_at = sqlite3_column_int64(st, 6);
@@ -336,10 +314,10 @@ sk_err sk_store_outbox_due(sk_store *store, int64_t at, uint32_t limit, sk_store
 
     SK_ASSERT(store != NULL);
     SK_ASSERT(cb != NULL);
-    rc = prep(store,
-              "SELECT " OUTBOX_COLS " FROM outbox WHERE state = 'pending' AND "
-              "next_attempt_at <= ?1 ORDER BY next_attempt_at, created_at, id LIMIT ?2",
-              &st, diag);
+    rc = sk_sq_prep_once(store,
+                         "SELECT " OUTBOX_COLS " FROM outbox WHERE state = 'pending' AND "
+                         "next_attempt_at <= ?1 ORDER BY next_attempt_at, created_at, id LIMIT ?2",
+                         &st, diag);
     if (rc != SK_OK)
         goto out;
     sqlite3_bind_int64(st, 1, at);
@@ -358,10 +336,10 @@ sk_err sk_store_outbox_list(sk_store *store, sk_str state, sk_store_outbox_cb cb
 
     SK_ASSERT(store != NULL);
     SK_ASSERT(cb != NULL);
-    rc = prep(store,
-              "SELECT " OUTBOX_COLS " FROM outbox WHERE ?1 IS NULL OR state = ?1 "
-              "ORDER BY created_at, id",
-              &st, diag);
+    rc = sk_sq_prep_once(store,
+                         "SELECT " OUTBOX_COLS " FROM outbox WHERE ?1 IS NULL OR state = ?1 "
+                         "ORDER BY created_at, id",
+                         &st, diag);
     if (rc != SK_OK)
         goto out;
     sk_sq_bind_str(st, 1, state);
@@ -381,10 +359,10 @@ sk_err sk_store_outbox_list_subscription(sk_store *store, sk_str subscription_id
     SK_ASSERT(store != NULL);
     SK_ASSERT(cb != NULL);
     SK_ASSERT(offset <= INT64_MAX);
-    rc = prep(store,
-              "SELECT " OUTBOX_COLS " FROM outbox WHERE subscription_id = ?1 "
-              "ORDER BY created_at, id LIMIT ?2 OFFSET ?3",
-              &st, diag);
+    rc = sk_sq_prep_once(store,
+                         "SELECT " OUTBOX_COLS " FROM outbox WHERE subscription_id = ?1 "
+                         "ORDER BY created_at, id LIMIT ?2 OFFSET ?3",
+                         &st, diag);
     if (rc != SK_OK)
         goto out;
     sk_sq_bind_str(st, 1, subscription_id);
@@ -415,12 +393,13 @@ sk_err sk_store_outbox_attempt_timed(sk_store *store, sk_str id, const char *sta
     if (error.len >= SK_STORE_OUTBOX_TEXT_MAX)
         error.len = SK_STORE_OUTBOX_TEXT_MAX - 1; /* a summary, not a transcript */
     /* first_attempt_at keeps the first non-zero attempt time it is given. */
-    rc = prep(store,
-              "UPDATE outbox SET attempts = attempts + 1, state = ?2, last_status = ?3, "
-              "last_error = ?4, next_attempt_at = ?5, latency_ms = ?6, first_attempt_at = "
-              "CASE WHEN first_attempt_at = 0 THEN ?7 ELSE first_attempt_at END "
-              "WHERE id = ?1 AND state = 'pending'",
-              &st, diag);
+    rc = sk_sq_prep_once(
+        store,
+        "UPDATE outbox SET attempts = attempts + 1, state = ?2, last_status = ?3, "
+        "last_error = ?4, next_attempt_at = ?5, latency_ms = ?6, first_attempt_at = "
+        "CASE WHEN first_attempt_at = 0 THEN ?7 ELSE first_attempt_at END "
+        "WHERE id = ?1 AND state = 'pending'",
+        &st, diag);
     if (rc != SK_OK)
         goto out;
     sqlite3_bind_int64(st, 6, latency_ms);
@@ -434,7 +413,7 @@ sk_err sk_store_outbox_attempt_timed(sk_store *store, sk_str id, const char *sta
     if (rc == SK_OK && sqlite3_changes(store->db) == 0) {
         sqlite3_finalize(st);
         st = NULL;
-        rc = prep(store, "SELECT 1 FROM outbox WHERE id = ?1", &st, diag);
+        rc = sk_sq_prep_once(store, "SELECT 1 FROM outbox WHERE id = ?1", &st, diag);
         if (rc != SK_OK)
             goto out;
         sk_sq_bind_str(st, 1, id);
@@ -453,8 +432,9 @@ sk_err sk_store_outbox_defer(sk_store *store, sk_str id, int64_t next_attempt_at
     sk_err rc;
 
     SK_ASSERT(store != NULL);
-    rc = prep(store, "UPDATE outbox SET next_attempt_at = ?2 WHERE id = ?1 AND state = 'pending'",
-              &st, diag);
+    rc = sk_sq_prep_once(
+        store, "UPDATE outbox SET next_attempt_at = ?2 WHERE id = ?1 AND state = 'pending'", &st,
+        diag);
     if (rc != SK_OK)
         goto out;
     sk_sq_bind_str(st, 1, id);
