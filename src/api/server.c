@@ -783,10 +783,11 @@ int sk_api_serve(const sk_config *cfg, int print_routes)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     rc = open_all(api, &diag);
-    if (rc == SK_OK)
-        rc = start_http(api, &diag);
+    /* The deliverer exists before any worker thread that may wake it. */
     if (rc == SK_OK)
         rc = sk_deliver_start(api, &api->deliverer, &diag);
+    if (rc == SK_OK)
+        rc = start_http(api, &diag);
     if (rc == SK_OK)
         rc = announce(api, &diag);
     if (rc == SK_OK) {
