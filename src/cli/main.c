@@ -44,7 +44,7 @@ static void usage(FILE *out)
                  "Case tracking for unaccompanied children: every child accounted for.\n\n"
                  "Commands:\n");
     for (i = 0; i < SK_ARRAY_LEN(commands); i++)
-        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\nEvery command takes --help. The database is --db PATH, or $SAFEKEEP_DB,\n"
                  "or ./safekeep.db; its key is $SAFEKEEP_KEY (hex), or the file\n"
                  "$SAFEKEEP_KEY_FILE, or PATH.key. See safekeep(1).\n"
