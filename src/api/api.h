@@ -162,6 +162,15 @@ int sk_api_parse_u64(const char *text, uint64_t max, uint64_t *out);
 #define SK_API_PAGE_DEFAULT 50u
 #define SK_API_OFFSET_MAX   1000000000000ULL /* 10^12 */
 int sk_api_paging(sk_req *r, uint32_t *limit, uint64_t *offset);
+/* An optional date parameter YYYY-MM-DD as Unix seconds at 00:00 UTC (0
+ * when absent): 1, or 0 with a 400 prepared. */
+int sk_api_date_param(sk_req *r, const char *name, int64_t *out);
+/* Appends ,"key": and an RFC 3339 time, or null for 0. */
+sk_err sk_api_time_member(sk_buf *out, const char *key, int64_t t);
+/* 1 when the token holds the administrator role at an agency of the
+ * policy (administration of its own agency's tokens and subscriptions);
+ * else 0 with a 403 carrying detail. */
+int sk_api_administrator(sk_req *r, const char *detail);
 /* Text of query parameter name, or NULL. */
 const char *sk_api_query(sk_req *r, const char *name);
 /* Request header, or NULL. */

@@ -125,23 +125,6 @@ void sk_api_audit_verify(sk_req *r)
            &body, &diag);
 }
 
-static int day_ms(sk_req *r, const char *name, int64_t *out)
-{
-    const char *q = sk_api_query(r, name);
-    char msg[96];
-
-    *out = 0;
-    if (q == NULL)
-        return 1;
-    if (strlen(q) == 10 && sk_time_parse_human_date(sk_str_c(q), out) == SK_OK) {
-        *out *= 1000;
-        return 1;
-    }
-    snprintf(msg, sizeof(msg), "%s: expected a date YYYY-MM-DD", name);
-    sk_api_problem(r, 400, "bad-request", msg);
-    return 0;
-}
-
 void sk_api_audit_report(sk_req *r)
 {
     int64_t from, to;
@@ -154,8 +137,10 @@ void sk_api_audit_report(sk_req *r)
         sk_api_problem(r, 403, "forbidden", "the oversight report is for oversight agencies");
         return;
     }
-    if (!day_ms(r, "from", &from) || !day_ms(r, "to", &to))
+    if (!sk_api_date_param(r, "from", &from) || !sk_api_date_param(r, "to", &to))
         return;
+    from *= 1000; /* the log's times are in milliseconds */
+    to *= 1000;
     sk_diag_clear(&diag);
     sk_buf_init(&body, AUDIT_OUT_MAX);
     answer(r, sk_audit_report(r->api->cfg.audit_log, r->api->keyring, from, to, &body, &diag),

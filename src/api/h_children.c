@@ -269,21 +269,6 @@ static void respond_page(sk_req *r, page *pg, uint32_t limit, uint64_t offset, i
         sk_api_problem_err(r, rc, NULL);
 }
 
-static int date_param(sk_req *r, const char *name, int64_t *out)
-{
-    const char *q = sk_api_query(r, name);
-    char msg[96];
-
-    *out = 0;
-    if (q == NULL)
-        return 1;
-    if (sk_time_parse_human_date(sk_str_c(q), out) == SK_OK && strlen(q) == 10)
-        return 1;
-    snprintf(msg, sizeof(msg), "%s: expected a date YYYY-MM-DD", name);
-    sk_api_problem(r, 400, "bad-request", msg);
-    return 0;
-}
-
 static int filters(sk_req *r, sk_child_filter *f)
 {
     const char *custody = sk_api_query(r, "custody"), *court = sk_api_query(r, "court");
@@ -314,8 +299,8 @@ static int filters(sk_req *r, sk_child_filter *f)
     }
     if (facility != NULL)
         snprintf(f->facility, sizeof(f->facility), "%s", facility);
-    return date_param(r, "apprehended_from", &f->apprehended_from) &&
-           date_param(r, "apprehended_to", &f->apprehended_to);
+    return sk_api_date_param(r, "apprehended_from", &f->apprehended_from) &&
+           sk_api_date_param(r, "apprehended_to", &f->apprehended_to);
 }
 
 void sk_api_children_list(sk_req *r)

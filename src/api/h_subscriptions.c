@@ -28,29 +28,9 @@
 
 #include "sk_int.h"
 
-#define ADMIN_ROLE     "administrator"
+#define ADMIN_ONLY     "subscription administration needs the administrator role"
 #define CREATE_RETRIES 3  /* a repeated random id is astronomically rare */
 #define POINTER_MAX    96 /* "/" + a JSON key, for a 422's pointer */
-
-/* 1 when the caller may change its agency's subscriptions; else a 403. */
-static int administrator(sk_req *r)
-{
-    if (strcmp(r->token.role, ADMIN_ROLE) == 0 && r->agency >= 0)
-        return 1;
-    sk_api_problem(r, 403, "forbidden", "subscription administration needs the administrator role");
-    return 0;
-}
-
-/* ,"key": and an RFC 3339 time, or null for 0. */
-static sk_err time_member(sk_buf *out, const char *key, int64_t t)
-{
-    char text[SK_RFC3339_LEN + 1];
-
-    if (t == 0)
-        return sk_buf_printf(out, ",\"%s\":null", key);
-    sk_time_format_rfc3339(t, text);
-    return sk_buf_printf(out, ",\"%s\":\"%s\"", key, text);
-}
 
 /* ,"key": and a JSON string. */
 static sk_err str_member(sk_buf *out, const char *key, const char *value)
@@ -120,9 +100,9 @@ static sk_err sub_open(sk_buf *out, const sk_subscription *sub)
     if (rc == SK_OK)
         rc = str_member(out, "created_by", sub->created_by);
     if (rc == SK_OK)
-        rc = time_member(out, "created_at", sub->created_at);
+        rc = sk_api_time_member(out, "created_at", sub->created_at);
     if (rc == SK_OK)
-        rc = time_member(out, "updated_at", sub->updated_at);
+        rc = sk_api_time_member(out, "updated_at", sub->updated_at);
     return rc;
 }
 
@@ -325,7 +305,7 @@ void sk_api_subscriptions_create(sk_req *r)
     sk_err rc = SK_ERR_CONFLICT;
     int tries;
 
-    if (!administrator(r))
+    if (!sk_api_administrator(r, ADMIN_ONLY))
         goto out;
     if (root == NULL || !json_is_object(root)) {
         sk_api_problem(r, 400, "invalid-json", "the body must be a JSON object");
@@ -386,7 +366,7 @@ static void sub_change(sk_req *r, change what)
     sk_diag diag;
     sk_err rc;
 
-    if (!administrator(r) || !own_subscription(r, &sub))
+    if (!sk_api_administrator(r, ADMIN_ONLY) || !own_subscription(r, &sub))
         return;
     sk_diag_clear(&diag);
     if (what == CHANGE_PAUSE)
@@ -446,11 +426,11 @@ static sk_err delivery_json(sk_buf *out, const sk_store_outbox *row)
         rc = row->last_error[0] == '\0' ? sk_buf_appendc(out, ",\"last_error\":null")
                                         : str_member(out, "last_error", row->last_error);
     if (rc == SK_OK)
-        rc = time_member(out, "occurred_at", row->occurred_at);
+        rc = sk_api_time_member(out, "occurred_at", row->occurred_at);
     if (rc == SK_OK)
-        rc = time_member(out, "created_at", row->created_at);
+        rc = sk_api_time_member(out, "created_at", row->created_at);
     if (rc == SK_OK)
-        rc = time_member(out, "next_attempt_at", row->next_attempt_at);
+        rc = sk_api_time_member(out, "next_attempt_at", row->next_attempt_at);
     return rc == SK_OK ? sk_buf_append(out, "}", 1) : rc;
 }
 

@@ -23,29 +23,9 @@
 
 #include "sk_int.h"
 
-#define ADMIN_ROLE     "administrator"
+#define ADMIN_ONLY     "token administration needs the administrator role"
 #define CREATE_RETRIES 3  /* a repeated random id is astronomically rare */
 #define POINTER_MAX    96 /* "/" + a JSON key, for a 422's pointer */
-
-/* 1 when the caller may administer its agency's tokens; else a 403. */
-static int administrator(sk_req *r)
-{
-    if (strcmp(r->token.role, ADMIN_ROLE) == 0 && r->agency >= 0)
-        return 1;
-    sk_api_problem(r, 403, "forbidden", "token administration needs the administrator role");
-    return 0;
-}
-
-/* ,"key": and an RFC 3339 time, or null for 0. */
-static sk_err time_member(sk_buf *out, const char *key, int64_t t)
-{
-    char text[SK_RFC3339_LEN + 1];
-
-    if (t == 0)
-        return sk_buf_printf(out, ",\"%s\":null", key);
-    sk_time_format_rfc3339(t, text);
-    return sk_buf_printf(out, ",\"%s\":\"%s\"", key, text);
-}
 
 /* {"id","agency","user","role" without the closing brace. */
 static sk_err names_open(sk_buf *out, const sk_token_info *info)
@@ -75,11 +55,11 @@ static sk_err info_json(sk_buf *out, const sk_token_info *info)
     sk_err rc = names_open(out, info);
 
     if (rc == SK_OK)
-        rc = time_member(out, "created_at", info->created_at);
+        rc = sk_api_time_member(out, "created_at", info->created_at);
     if (rc == SK_OK)
-        rc = time_member(out, "expires_at", info->expires_at);
+        rc = sk_api_time_member(out, "expires_at", info->expires_at);
     if (rc == SK_OK)
-        rc = time_member(out, "revoked_at", info->revoked_at);
+        rc = sk_api_time_member(out, "revoked_at", info->revoked_at);
     return rc == SK_OK ? sk_buf_append(out, "}", 1) : rc;
 }
 
@@ -107,7 +87,7 @@ void sk_api_tokens_list(sk_req *r)
     sk_diag diag;
     sk_err rc;
 
-    if (!administrator(r))
+    if (!sk_api_administrator(r, ADMIN_ONLY))
         return;
     sk_diag_clear(&diag);
     rc = sk_buf_appendc(&r->out, "{\"tokens\":[");
@@ -218,7 +198,7 @@ static sk_err created_json(sk_buf *out, const char *token, const sk_token_info *
     if (rc == SK_OK)
         rc = sk_buf_json_str(out, sk_str_c(info->role));
     if (rc == SK_OK)
-        rc = time_member(out, "expires_at", info->expires_at);
+        rc = sk_api_time_member(out, "expires_at", info->expires_at);
     return rc == SK_OK ? sk_buf_append(out, "}", 1) : rc;
 }
 
@@ -233,7 +213,7 @@ void sk_api_tokens_create(sk_req *r)
     sk_err rc = SK_ERR_CONFLICT;
     int tries;
 
-    if (!administrator(r))
+    if (!sk_api_administrator(r, ADMIN_ONLY))
         goto out;
     if (root == NULL || !json_is_object(root)) {
         sk_api_problem(r, 400, "invalid-json", "the body must be a JSON object");
@@ -263,7 +243,7 @@ void sk_api_tokens_revoke(sk_req *r)
     sk_diag diag;
     sk_err rc;
 
-    if (!administrator(r))
+    if (!sk_api_administrator(r, ADMIN_ONLY))
         return;
     sk_diag_clear(&diag);
     rc = sk_token_get(sk_api_store(r), id, &info, &diag);

@@ -13,6 +13,8 @@
 #include <microhttpd.h>
 #include <string.h>
 
+#include "safekeep/sk_time.h"
+
 #include "sk_int.h"
 
 static const char *title_of(unsigned status)
@@ -184,4 +186,37 @@ int sk_api_paging(sk_req *r, uint32_t *limit, uint64_t *offset)
         return 0;
     }
     return 1;
+}
+
+int sk_api_date_param(sk_req *r, const char *name, int64_t *out)
+{
+    const char *q = sk_api_query(r, name);
+    char msg[96];
+
+    *out = 0;
+    if (q == NULL)
+        return 1;
+    if (strlen(q) == 10 && sk_time_parse_human_date(sk_str_c(q), out) == SK_OK)
+        return 1;
+    snprintf(msg, sizeof(msg), "%s: expected a date YYYY-MM-DD", name);
+    sk_api_problem(r, 400, "bad-request", msg);
+    return 0;
+}
+
+sk_err sk_api_time_member(sk_buf *out, const char *key, int64_t t)
+{
+    char text[SK_RFC3339_LEN + 1];
+
+    if (t == 0)
+        return sk_buf_printf(out, ",\"%s\":null", key);
+    sk_time_format_rfc3339(t, text);
+    return sk_buf_printf(out, ",\"%s\":\"%s\"", key, text);
+}
+
+int sk_api_administrator(sk_req *r, const char *detail)
+{
+    if (strcmp(r->token.role, "administrator") == 0 && r->agency >= 0)
+        return 1;
+    sk_api_problem(r, 403, "forbidden", detail);
+    return 0;
 }
