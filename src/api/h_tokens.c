@@ -27,32 +27,28 @@
 #define CREATE_RETRIES 3  /* a repeated random id is astronomically rare */
 #define POINTER_MAX    96 /* "/" + a JSON key, for a 422's pointer */
 
-/* {"id","agency","user","role" without the closing brace. */
-static sk_err names_open(sk_buf *out, const sk_token_info *info)
+/* "id","agency","user","role": what a token stands for; open starts the
+ * object with them, else they follow other members. */
+static sk_err names_members(sk_buf *out, const sk_token_info *info, int open)
 {
-    sk_err rc = sk_buf_appendc(out, "{\"id\":");
+    const char *const keys[] = {
+        open ? "{\"id\":" : ",\"id\":", ",\"agency\":", ",\"user\":", ",\"role\":"};
+    const char *const values[] = {info->id, info->agency, info->user, info->role};
+    sk_err rc = SK_OK;
+    size_t i;
 
-    if (rc == SK_OK)
-        rc = sk_buf_json_str(out, sk_str_c(info->id));
-    if (rc == SK_OK)
-        rc = sk_buf_appendc(out, ",\"agency\":");
-    if (rc == SK_OK)
-        rc = sk_buf_json_str(out, sk_str_c(info->agency));
-    if (rc == SK_OK)
-        rc = sk_buf_appendc(out, ",\"user\":");
-    if (rc == SK_OK)
-        rc = sk_buf_json_str(out, sk_str_c(info->user));
-    if (rc == SK_OK)
-        rc = sk_buf_appendc(out, ",\"role\":");
-    if (rc == SK_OK)
-        rc = sk_buf_json_str(out, sk_str_c(info->role));
+    for (i = 0; rc == SK_OK && i < SK_ARRAY_LEN(keys); i++) {
+        rc = sk_buf_appendc(out, keys[i]);
+        if (rc == SK_OK)
+            rc = sk_buf_json_str(out, sk_str_c(values[i]));
+    }
     return rc;
 }
 
 /* A token's info (never its secret, which is not stored). */
 static sk_err info_json(sk_buf *out, const sk_token_info *info)
 {
-    sk_err rc = names_open(out, info);
+    sk_err rc = names_members(out, info, 1);
 
     if (rc == SK_OK)
         rc = sk_api_time_member(out, "created_at", info->created_at);
@@ -182,21 +178,7 @@ static sk_err created_json(sk_buf *out, const char *token, const sk_token_info *
     if (rc == SK_OK)
         rc = sk_buf_json_str(out, sk_str_c(token));
     if (rc == SK_OK)
-        rc = sk_buf_appendc(out, ",\"id\":");
-    if (rc == SK_OK)
-        rc = sk_buf_json_str(out, sk_str_c(info->id));
-    if (rc == SK_OK)
-        rc = sk_buf_appendc(out, ",\"agency\":");
-    if (rc == SK_OK)
-        rc = sk_buf_json_str(out, sk_str_c(info->agency));
-    if (rc == SK_OK)
-        rc = sk_buf_appendc(out, ",\"user\":");
-    if (rc == SK_OK)
-        rc = sk_buf_json_str(out, sk_str_c(info->user));
-    if (rc == SK_OK)
-        rc = sk_buf_appendc(out, ",\"role\":");
-    if (rc == SK_OK)
-        rc = sk_buf_json_str(out, sk_str_c(info->role));
+        rc = names_members(out, info, 0);
     if (rc == SK_OK)
         rc = sk_api_time_member(out, "expires_at", info->expires_at);
     return rc == SK_OK ? sk_buf_append(out, "}", 1) : rc;
