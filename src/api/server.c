@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -729,14 +730,19 @@ static void drain(sk_api *api)
     int waited_ms = 0;
     MHD_socket fd = MHD_quiesce_daemon(api->mhd);
 
+    /* New connections are refused at once, but the descriptor is closed
+     * only after the workers are gone: they may still be taking it out of
+     * their epoll sets, and a closed descriptor number can be reused. */
     if (fd != MHD_INVALID_SOCKET)
-        close(fd);
+        shutdown(fd, SHUT_RDWR);
     while (atomic_load(&api->inflight) > 0 && waited_ms < DRAIN_WAIT_MS) {
         nanosleep(&ts, NULL);
         waited_ms += 10;
     }
     MHD_stop_daemon(api->mhd);
     api->mhd = NULL;
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
 }
 
 static int wait_for_signal(sk_api *api, const sigset_t *set)
