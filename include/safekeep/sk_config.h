@@ -49,6 +49,7 @@ typedef struct sk_config {
     unsigned webhook_base_s;     /* default 2: first retry delay (equal jitter) */
     unsigned webhook_cap_s;      /* default 3600: longest retry delay */
     unsigned webhook_horizon_s;  /* default 259200 (3 days) after the first attempt */
+    unsigned alert_sweep_s;      /* default 60: deadline alerts evaluated for subscribers */
     size_t arena_bytes_max;      /* default 8 MiB: per-request memory */
 } sk_config;
 

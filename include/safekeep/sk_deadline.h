@@ -175,4 +175,10 @@ typedef int (*sk_alert_cb)(const sk_alert *alert, void *ctx);
 SK_NODISCARD sk_err sk_deadline_scan(sk_store *store, const sk_deadline_config *cfg, int64_t now,
                                      sk_alert_cb cb, void *ctx, sk_diag *diag);
 
+/* As sk_deadline_scan, for one child's events only (an index lookup, not a
+ * scan of the ledger): what a new event of that child may have raised. */
+SK_NODISCARD sk_err sk_deadline_scan_child(sk_store *store, const sk_deadline_config *cfg,
+                                           sk_str child, int64_t now, sk_alert_cb cb, void *ctx,
+                                           sk_diag *diag);
+
 #endif /* SK_DEADLINE_H */

@@ -239,13 +239,14 @@ SK_NODISCARD sk_err sk_store_token_list(sk_store *store, sk_str agency, sk_store
 
 /* ---- Webhook subscriptions and the outbox (sk_subscription.h builds on these) ---- */
 
-#define SK_STORE_SUB_FIELD_MAX   64   /* id, agency, purpose, state, created_by, NUL included */
-#define SK_STORE_SUB_TYPES_MAX   1024 /* "t1,t2,..." event type names */
-#define SK_STORE_SUB_URL_MAX     2049 /* 2048 characters and the NUL */
-#define SK_STORE_SUB_RULES_MAX   2048 /* "type=rule@version,..." */
-#define SK_STORE_SUB_SEALED_MAX  128  /* the sealed webhook secret */
-#define SK_STORE_OUTBOX_ID_MAX   64
-#define SK_STORE_OUTBOX_TEXT_MAX 256
+#define SK_STORE_SUB_FIELD_MAX    64   /* id, agency, purpose, state, created_by, NUL included */
+#define SK_STORE_SUB_TYPES_MAX    1024 /* "t1,t2,..." event type names */
+#define SK_STORE_SUB_URL_MAX      2049 /* 2048 characters and the NUL */
+#define SK_STORE_SUB_RULES_MAX    2048 /* "type=rule@version,..." */
+#define SK_STORE_SUB_SEALED_MAX   128  /* the sealed webhook secret */
+#define SK_STORE_OUTBOX_ID_MAX    64
+#define SK_STORE_OUTBOX_TEXT_MAX  256
+#define SK_STORE_OUTBOX_ALERT_MAX 192 /* an alert id (sk_deadline.h), NUL included */
 
 /* One subscription as stored. The secret is only ever stored sealed. */
 typedef struct sk_store_subscription {
@@ -299,9 +300,13 @@ typedef struct sk_store_outbox {
     char subject[SK_STORE_SUB_FIELD_MAX];
     char state[SK_STORE_SUB_FIELD_MAX]; /* "pending", "delivered" or "failed" */
     char last_error[SK_STORE_OUTBOX_TEXT_MAX];
+    /* A deadline alert's notification: the alert's id; event_id is then its
+     * anchor event, type "alert.<rule>" and occurred_at its due time. ""
+     * for an event's notification. */
+    char alert_id[SK_STORE_OUTBOX_ALERT_MAX];
     int64_t occurred_at;
     int64_t created_at;
-    int64_t next_attempt_at;
+    int64_t next_attempt_at; /* once delivered or failed: when that happened */
     uint32_t attempts;
     int last_status;          /* the receiver's HTTP status of the last attempt; 0 none */
     uint32_t latency_ms;      /* how long the last attempt took; 0 none */
@@ -313,12 +318,26 @@ typedef struct sk_store_outbox {
  * from row. SK_ERR_CONFLICT when the id exists. */
 SK_NODISCARD sk_err sk_store_outbox_put(sk_store *store, const sk_store_outbox *row, sk_diag *diag);
 
+/* As sk_store_outbox_put, except that a row whose id exists is left as it
+ * is: the same alert found again by a later evaluation is one notification.
+ * *inserted is 1 when the row is new. */
+SK_NODISCARD sk_err sk_store_outbox_offer(sk_store *store, const sk_store_outbox *row,
+                                          int *inserted, sk_diag *diag);
+
 /* Calls cb for each pending row whose next_attempt_at is at or before at,
  * oldest due first (next_attempt_at, created_at, id), at most limit rows
  * (0: no limit). Rows are borrowed for the call; non-zero stops. */
 typedef int (*sk_store_outbox_cb)(const sk_store_outbox *row, void *ctx);
 SK_NODISCARD sk_err sk_store_outbox_due(sk_store *store, int64_t at, uint32_t limit,
                                         sk_store_outbox_cb cb, void *ctx, sk_diag *diag);
+
+/* Calls cb for each delivered row about subject (a child id) to a
+ * subscription of agency, by delivery time; non-zero stops. */
+SK_NODISCARD sk_err sk_store_outbox_delivered(sk_store *store, sk_str subject, sk_str agency,
+                                              sk_store_outbox_cb cb, void *ctx, sk_diag *diag);
+
+/* *found = 1 when an outbox row with this id exists. */
+SK_NODISCARD sk_err sk_store_outbox_has(sk_store *store, sk_str id, int *found, sk_diag *diag);
 
 /* Calls cb for each row in state (every row when state.len == 0), ordered
  * by created_at then id; non-zero stops. */

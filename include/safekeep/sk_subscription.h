@@ -21,6 +21,7 @@
 
 #include "safekeep/sk_core.h"
 #include "safekeep/sk_crypto.h"
+#include "safekeep/sk_deadline.h"
 #include "safekeep/sk_model.h"
 #include "safekeep/sk_policy.h"
 #include "safekeep/sk_store.h"
@@ -33,6 +34,13 @@
 #define SK_SUBSCRIPTION_SECRET_LEN   50 /* "whsec_" + 44 characters of padded base64 */
 #define SK_SUBSCRIPTION_AGENCY_MAX   64 /* NUL included */
 #define SK_OUTBOX_ID_LEN             36 /* "msg_" + 32 hexadecimal digits */
+
+/* The pseudo-type "alert" in a subscription's types: the deadline alerts
+ * (sk_deadline.h) that the subscribing agency owns, told as they fall due.
+ * Needs no agreement: the rule that makes an agency an alert's owner is
+ * what entitles it to be told. */
+#define SK_SUBSCRIPTION_ALERT_NAME "alert"
+#define SK_SUBSCRIPTION_ALERTS     (1ull << 63)
 
 typedef enum sk_subscription_state {
     SK_SUBSCRIPTION_ACTIVE = 0,
@@ -64,7 +72,7 @@ const char *sk_subscription_state_name(sk_subscription_state state);
  * otherwise. Thread-safe. */
 SK_NODISCARD sk_err sk_subscription_url_check(sk_str url, sk_diag *diag);
 
-/* Parses "t1,t2" event type names into a mask. Policy events, which belong
+/* Parses "t1,t2" event type names (and "alert") into a mask. Policy events, which belong
  * to no child's case, cannot be subscribed to. SK_ERR_INVALID (diag names
  * the offending type) for an unknown or unsubscribable type or an empty
  * list. Thread-safe. */
@@ -137,6 +145,9 @@ void sk_subscription_set_free(sk_subscription_set *set);
 size_t sk_subscription_set_count(const sk_subscription_set *set);
 uint64_t sk_subscription_set_types(const sk_subscription_set *set);
 
+/* The i-th subscription of set (i < count), borrowed from set. */
+const sk_subscription *sk_subscription_set_at(const sk_subscription_set *set, size_t i);
+
 /*
  * Calls cb with each subscription of set that should be notified of ev (a
  * finished case event): its type is in the subscription's set and policy,
@@ -161,5 +172,17 @@ SK_NODISCARD sk_err sk_subscription_enqueue(sk_store *store, const sk_subscripti
  * hexadecimal digits of a hash of both, so the same pair always gives the
  * same id and a receiver can drop a repeated delivery. */
 void sk_outbox_id(sk_str event_id, sk_str sub_id, char out[SK_OUTBOX_ID_LEN + 1]);
+
+/*
+ * Writes one pending outbox row for each active subscription of set that
+ * takes alerts and belongs to alert's owner, in the store's current
+ * transaction, when alert is open (other states tell nobody). The row's id
+ * is sk_outbox_id(alert id, subscription id), so an alert found again by a
+ * later evaluation adds nothing: each owner is told of an alert once.
+ * *added (may be NULL) gets the number of new rows. SK_ERR_STORE on failure.
+ */
+SK_NODISCARD sk_err sk_subscription_enqueue_alert(sk_store *store, const sk_subscription_set *set,
+                                                  const sk_alert *alert, int64_t now, size_t *added,
+                                                  sk_diag *diag);
 
 #endif /* SK_SUBSCRIPTION_H */

@@ -42,6 +42,7 @@ struct MHD_Daemon;
 typedef struct sk_api sk_api;
 typedef struct sk_req sk_req;
 typedef struct sk_deliverer sk_deliverer;
+typedef struct sk_sweeper sk_sweeper;
 
 /* What a route needs before its handler runs. */
 enum {
@@ -134,6 +135,7 @@ struct sk_api {
     struct sk_ratelimit *limiter;
     struct sk_metrics *metrics;
     sk_deliverer *deliverer; /* NULL until started */
+    sk_sweeper *sweeper;     /* NULL until started, or when alert_sweep_s is 0 */
     atomic_int inflight;
     atomic_int audit_failed;
 };
@@ -241,6 +243,15 @@ void sk_deliver_wake(sk_deliverer *d);
 /* Stops the deliverer after the attempt in hand, joins it and frees it.
  * Call before the audit log is closed. NULL accepted. */
 void sk_deliver_stop(sk_deliverer *d);
+
+/* ---- sweep.c: the alert sweeper ---- */
+/* Starts the thread that evaluates the deadline rules every alert_sweep_s
+ * seconds and writes the notifications of newly open alerts (no thread, and
+ * *out NULL, when alert_sweep_s is 0). Start after the deliverer, which it
+ * wakes. SK_ERR_NOMEM, or the store's error. */
+sk_err sk_sweep_start(sk_api *api, sk_sweeper **out, sk_diag *diag);
+/* Stops the sweeper after its pass in hand, joins it and frees it. */
+void sk_sweep_stop(sk_sweeper *w);
 
 /* ---- handlers ---- */
 void sk_api_openapi(sk_req *r);

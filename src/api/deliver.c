@@ -109,11 +109,16 @@ static void defer(sk_deliverer *d, const sk_store_outbox *row, int64_t next)
         fprintf(stderr, "safekeepd: deliver: cannot defer %s: %s\n", row->id, diag.msg);
 }
 
-/* {"type","timestamp","data":{event_id,event_type,subject,occurred_at}}:
+/* An event's notification:
+ *   {"type","timestamp","data":{event_id,event_type,subject,occurred_at}}
+ * and an alert's:
+ *   {"type":"alert.<rule>","timestamp","data":{alert_id,rule,subject,
+ *    anchor_event_id,due_at}}
  * ids, a type and times only, never a field of the record. */
 static sk_err payload(const sk_store_outbox *row, int64_t now, sk_buf *out)
 {
     char ts[SK_RFC3339_LEN + 1], occurred[SK_RFC3339_LEN + 1];
+    int alert = row->alert_id[0] != '\0';
     sk_err rc;
 
     sk_time_format_rfc3339(now, ts);
@@ -122,19 +127,26 @@ static sk_err payload(const sk_store_outbox *row, int64_t now, sk_buf *out)
     if (rc == SK_OK)
         rc = sk_buf_json_str(out, sk_str_c(row->type));
     if (rc == SK_OK)
-        rc = sk_buf_printf(out, ",\"timestamp\":\"%s\",\"data\":{\"event_id\":", ts);
+        rc = sk_buf_printf(out, ",\"timestamp\":\"%s\",\"data\":{\"%s\":", ts,
+                           alert ? "alert_id" : "event_id");
     if (rc == SK_OK)
-        rc = sk_buf_json_str(out, sk_str_c(row->event_id));
+        rc = sk_buf_json_str(out, sk_str_c(alert ? row->alert_id : row->event_id));
     if (rc == SK_OK)
-        rc = sk_buf_appendc(out, ",\"event_type\":");
+        rc = sk_buf_appendc(out, alert ? ",\"rule\":" : ",\"event_type\":");
+    /* An alert row's type is "alert." and the rule's name. */
     if (rc == SK_OK)
-        rc = sk_buf_json_str(out, sk_str_c(row->type));
+        rc = sk_buf_json_str(out, sk_str_c(alert ? row->type + 6 : row->type));
     if (rc == SK_OK)
         rc = sk_buf_appendc(out, ",\"subject\":");
     if (rc == SK_OK)
         rc = sk_buf_json_str(out, sk_str_c(row->subject));
+    if (rc == SK_OK && alert) {
+        rc = sk_buf_appendc(out, ",\"anchor_event_id\":");
+        if (rc == SK_OK)
+            rc = sk_buf_json_str(out, sk_str_c(row->event_id));
+    }
     if (rc == SK_OK)
-        rc = sk_buf_printf(out, ",\"occurred_at\":\"%s\"}}", occurred);
+        rc = sk_buf_printf(out, ",\"%s\":\"%s\"}}", alert ? "due_at" : "occurred_at", occurred);
     return rc;
 }
 
@@ -144,9 +156,12 @@ static sk_err audit(sk_deliverer *d, const sk_store_outbox *row, const sk_subscr
     char reason[REASON_MAX];
     sk_audit_record rec;
     uint64_t seq = 0;
+    int alert = row->alert_id[0] != '\0';
 
-    snprintf(reason, sizeof(reason), "notification of %s to %s under subscription %s", row->type,
-             sub->agency, sub->id);
+    /* An alert is told to its owner by the deadline rule's authority; an
+     * event, under the agreement the subscription was matched against. */
+    snprintf(reason, sizeof(reason), "%s %s to %s under subscription %s",
+             alert ? "deadline alert" : "notification of", row->type, sub->agency, sub->id);
     memset(&rec, 0, sizeof(rec));
     rec.request_id = sk_str_c(row->id);
     rec.agency = sk_str_c(sub->agency);
@@ -159,8 +174,8 @@ static sk_err audit(sk_deliverer *d, const sk_store_outbox *row, const sk_subscr
     rec.subject_count = 1;
     rec.fields = 0; /* no field of the record is disclosed */
     rec.decision = SK_STR("permit");
-    rec.rule_kind = SK_STR("subscription");
-    rec.rule_id = sk_str_c(sub->id);
+    rec.rule_kind = alert ? SK_STR("deadline") : SK_STR("subscription");
+    rec.rule_id = alert ? sk_str_c(row->type + 6) : sk_str_c(sub->id);
     rec.reason = sk_str_c(reason);
     return sk_audit_append(d->api->audit, &rec, &seq);
 }

@@ -793,6 +793,8 @@ int sk_api_serve(const sk_config *cfg, int print_routes)
     if (rc == SK_OK)
         rc = sk_deliver_start(api, &api->deliverer, &diag);
     if (rc == SK_OK)
+        rc = sk_sweep_start(api, &api->sweeper, &diag);
+    if (rc == SK_OK)
         rc = start_http(api, &diag);
     if (rc == SK_OK)
         rc = announce(api, &diag);
@@ -805,6 +807,8 @@ int sk_api_serve(const sk_config *cfg, int print_routes)
         drain(api);
     /* After the requests (no more wake-ups) and before the audit log closes
      * (a delivery appends to it). */
+    sk_sweep_stop(api->sweeper); /* it wakes the deliverer */
+    api->sweeper = NULL;
     sk_deliver_stop(api->deliverer);
     api->deliverer = NULL;
     if (rc == SK_OK)

@@ -86,6 +86,9 @@ static const struct key_def keys[] = {
      "seconds before the first retry of a failed webhook delivery (1 to 86400)"},
     {"webhook_cap_s", KIND_COUNT, AT(webhook_cap_s), 1, 604800,
      "longest wait between two webhook delivery attempts, in seconds (1 to 604800)"},
+    {"alert_sweep_s", KIND_COUNT, AT(alert_sweep_s), 0, 86400,
+     "seconds between two evaluations of every deadline rule for alert subscriptions (0: "
+     "never; 0 to 86400)"},
     {"webhook_horizon_s", KIND_COUNT, AT(webhook_horizon_s), 0, 2592000,
      "seconds after its first attempt a webhook delivery is given up (0 to 2592000)"},
 };
@@ -117,6 +120,7 @@ void sk_config_defaults(sk_config *cfg)
     cfg->webhook_base_s = 2;
     cfg->webhook_cap_s = 3600;
     cfg->webhook_horizon_s = 3 * 86400;
+    cfg->alert_sweep_s = 60;
     cfg->arena_bytes_max = (size_t)(8 * MIB);
 }
 

@@ -47,7 +47,8 @@ struct sk_ingest {
      * first event of each transaction and dropped at its end. */
     const sk_policy *policy;
     sk_subscription_set *subs;
-    sk_subject *subject; /* scratch for matching, allocated on first use */
+    sk_subject *subject;           /* scratch for matching, allocated on first use */
+    sk_deadline_config *deadlines; /* for alert subscriptions, allocated on first use */
 };
 
 sk_err sk_ingest_new(sk_store *store, sk_keyring *keyring, sk_ingest **out)
@@ -113,6 +114,7 @@ void sk_ingest_free(sk_ingest *ing)
         sk_wipe(ing->subject, sizeof(*ing->subject));
         free(ing->subject);
     }
+    free(ing->deadlines);
     if (ing->slots != NULL)
         cache_clear(ing);
     free(ing->slots);
@@ -148,6 +150,51 @@ static slot *cache_find(sk_ingest *ing, sk_str child)
     return NULL;
 }
 
+typedef struct alert_ctx {
+    sk_ingest *ing;
+    sk_err rc;
+    sk_diag *diag;
+} alert_ctx;
+
+static int alert_found(const sk_alert *alert, void *vctx)
+{
+    alert_ctx *ac = vctx;
+
+    ac->rc = sk_subscription_enqueue_alert(ac->ing->store, ac->ing->subs, alert, ac->ing->now, NULL,
+                                           ac->diag);
+    return ac->rc != SK_OK;
+}
+
+/* Writes the notifications of the alerts that child's case now has open,
+ * when some subscription takes alerts. Called once per child changed in the
+ * transaction (at flush), not per event: an import of a child's history
+ * evaluates its rules once. The deliverer's sweep finds the alerts that
+ * fall due later, with no event to bring them. */
+static sk_err notify_alerts(sk_ingest *ing, const sk_case *c, sk_diag *diag)
+{
+    alert_ctx ac = {ing, SK_OK, diag};
+    sk_err rc;
+
+    if (ing->policy == NULL)
+        return SK_OK;
+    if (ing->subs == NULL) {
+        rc = sk_subscription_set_load(ing->store, &ing->subs, diag);
+        if (rc != SK_OK)
+            return rc;
+    }
+    if (!(sk_subscription_set_types(ing->subs) & SK_SUBSCRIPTION_ALERTS))
+        return SK_OK;
+    if (ing->deadlines == NULL) {
+        ing->deadlines = malloc(sizeof(*ing->deadlines));
+        if (ing->deadlines == NULL)
+            return SK_ERR_NOMEM;
+        sk_deadline_config_default(ing->deadlines);
+    }
+    rc = sk_deadline_scan_child(ing->store, ing->deadlines, sk_str_c(c->child_id), ing->now,
+                                alert_found, &ac, diag);
+    return rc != SK_OK ? rc : ac.rc;
+}
+
 static sk_err flush(sk_ingest *ing, sk_diag *diag)
 {
     size_t i;
@@ -156,7 +203,9 @@ static sk_err flush(sk_ingest *ing, sk_diag *diag)
     for (i = 0; rc == SK_OK && i < CACHE_SLOTS; i++) {
         slot *s = &ing->slots[i];
         if (s->c != NULL && s->dirty) {
-            rc = sk_store_case_put(ing->store, s->c, !s->stored, diag);
+            rc = notify_alerts(ing, s->c, diag);
+            if (rc == SK_OK)
+                rc = sk_store_case_put(ing->store, s->c, !s->stored, diag);
             s->dirty = 0;
             s->stored = 1;
         }

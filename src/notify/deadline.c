@@ -839,8 +839,9 @@ static int scan_row(const sk_ledger_row *row, void *vctx)
     return ctx->rc != SK_OK;
 }
 
-sk_err sk_deadline_scan(sk_store *store, const sk_deadline_config *cfg, int64_t now, sk_alert_cb cb,
-                        void *cb_ctx, sk_diag *diag)
+/* The scan behind both entry points: every child, or one (SK_SCAN_CHILD). */
+static sk_err scan(sk_store *store, const sk_deadline_config *cfg, sk_scan kind, sk_str child,
+                   int64_t now, sk_alert_cb cb, void *cb_ctx, sk_diag *diag)
 {
     scan_ctx ctx;
     sk_err rc;
@@ -861,7 +862,7 @@ sk_err sk_deadline_scan(sk_store *store, const sk_deadline_config *cfg, int64_t 
         rc = sk_arena_new(ARENA_CHUNK, ARENA_MAX, &ctx.arena);
     if (rc != SK_OK)
         goto out;
-    rc = sk_store_ledger_scan(store, SK_SCAN_BY_CHILD, SK_STR_NULL, scan_row, &ctx, diag);
+    rc = sk_store_ledger_scan(store, kind, child, scan_row, &ctx, diag);
     if (rc == SK_OK)
         rc = ctx.rc;
     if (rc == SK_OK && ctx.n > 0 && !ctx.stopped)
@@ -871,4 +872,17 @@ out:
     free(ctx.ev);
     free(ctx.alerts);
     return rc;
+}
+
+sk_err sk_deadline_scan(sk_store *store, const sk_deadline_config *cfg, int64_t now, sk_alert_cb cb,
+                        void *cb_ctx, sk_diag *diag)
+{
+    return scan(store, cfg, SK_SCAN_BY_CHILD, SK_STR_NULL, now, cb, cb_ctx, diag);
+}
+
+sk_err sk_deadline_scan_child(sk_store *store, const sk_deadline_config *cfg, sk_str child,
+                              int64_t now, sk_alert_cb cb, void *cb_ctx, sk_diag *diag)
+{
+    SK_ASSERT(child.len > 0);
+    return scan(store, cfg, SK_SCAN_CHILD, child, now, cb, cb_ctx, diag);
 }

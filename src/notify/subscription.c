@@ -30,7 +30,7 @@
 #define SET_MAX    4096 /* active subscriptions matched per transaction */
 #define ATTR_COMBS (1u << SK_ATTR__COUNT)
 
-static_assert(SK_EV__COUNT <= 64, "event types fit a 64-bit mask");
+static_assert(SK_EV__COUNT < 63, "event types and the alert bit fit a 64-bit mask");
 static_assert(SK_SUBSCRIPTION_ID_LEN + 1 <= SK_STORE_SUB_FIELD_MAX, "an id fits the store");
 static_assert(SK_SUBSCRIPTION_URL_MAX + 1 == SK_STORE_SUB_URL_MAX, "url sizes agree");
 static_assert(SK_SUBSCRIPTION_AGENCY_MAX == SK_STORE_SUB_FIELD_MAX, "agency sizes agree");
@@ -159,6 +159,11 @@ sk_err sk_subscription_types_parse(sk_str text, uint64_t *mask, sk_diag *diag)
         for (next = at; next < text.len && text.ptr[next] != ','; next++)
             ;
         sk_str name = {text.ptr + at, next - at};
+        if (sk_str_eqc(name, SK_SUBSCRIPTION_ALERT_NAME)) {
+            *mask |= SK_SUBSCRIPTION_ALERTS;
+            at = next + 1;
+            continue;
+        }
         if (sk_event_type_parse(name, &t) != SK_OK)
             return sk_diag_set(diag, SK_ERR_INVALID, "types", "unknown event type '%.*s'",
                                (int)(name.len > 40 ? 40 : name.len), name.ptr);
@@ -190,6 +195,8 @@ void sk_subscription_types_format(uint64_t mask, char *buf, size_t buf_len)
             return;
         o += (size_t)n;
     }
+    if (mask & SK_SUBSCRIPTION_ALERTS)
+        (void)snprintf(buf + o, buf_len - o, "%s%s", o ? "," : "", SK_SUBSCRIPTION_ALERT_NAME);
 }
 
 /* Whether some record of type's entity held by provider could be read by
@@ -253,6 +260,11 @@ static sk_err check_types(const sk_policy *policy, int agency, sk_purpose purpos
             return sk_diag_set(diag, SK_ERR_TOO_LARGE, "types", "too many event types");
         o += (size_t)n;
     }
+    /* An agency receives only the alerts it owns: the deadline rule that
+     * makes it the owner is the authority, so no agreement is needed. */
+    if ((mask & SK_SUBSCRIPTION_ALERTS) &&
+        snprintf(rules + o, rules_len - o, "%salert=owner", o ? "," : "") >= (int)(rules_len - o))
+        return sk_diag_set(diag, SK_ERR_TOO_LARGE, "types", "too many event types");
     return SK_OK;
 }
 
@@ -297,7 +309,7 @@ static sk_err check_create_args(const sk_policy *policy, sk_str agency, sk_purpo
     if (purpose == SK_PURPOSE_EMERGENCY)
         return sk_diag_set(diag, SK_ERR_DENIED, "purpose",
                            "emergency access is for one reviewed request, not a subscription");
-    if (types == 0 || (SK_EV__COUNT < 64 && (types >> SK_EV__COUNT) != 0))
+    if (types == 0 || ((types & ~SK_SUBSCRIPTION_ALERTS) >> SK_EV__COUNT) != 0)
         return sk_diag_set(diag, SK_ERR_INVALID, "types", "at least one event type is required");
     return SK_OK;
 }
@@ -537,6 +549,12 @@ size_t sk_subscription_set_count(const sk_subscription_set *set)
     return set->count;
 }
 
+const sk_subscription *sk_subscription_set_at(const sk_subscription_set *set, size_t i)
+{
+    SK_ASSERT(set != NULL && i < set->count);
+    return &set->subs[i];
+}
+
 uint64_t sk_subscription_set_types(const sk_subscription_set *set)
 {
     SK_ASSERT(set != NULL);
@@ -636,4 +654,41 @@ sk_err sk_subscription_enqueue(sk_store *store, const sk_subscription_set *set,
     SK_ASSERT(store != NULL);
     (void)sk_subscription_match(set, policy, ev, subject, enqueue_one, &ec);
     return ec.rc;
+}
+
+sk_err sk_subscription_enqueue_alert(sk_store *store, const sk_subscription_set *set,
+                                     const sk_alert *alert, int64_t now, size_t *added,
+                                     sk_diag *diag)
+{
+    sk_store_outbox row;
+    size_t i;
+    int inserted;
+    sk_err rc = SK_OK;
+
+    SK_ASSERT(store != NULL && set != NULL && alert != NULL);
+    if (added != NULL)
+        *added = 0;
+    if (alert->state != SK_ALERT_OPEN || !(set->types & SK_SUBSCRIPTION_ALERTS))
+        return SK_OK;
+    static_assert(SK_ALERT_ID_MAX < SK_STORE_OUTBOX_ALERT_MAX, "an alert id fits the outbox");
+    for (i = 0; i < set->count && rc == SK_OK; i++) {
+        const sk_subscription *sub = &set->subs[i];
+        if (!(sub->types & SK_SUBSCRIPTION_ALERTS) || strcmp(sub->agency, alert->owner) != 0)
+            continue;
+        memset(&row, 0, sizeof(row));
+        sk_outbox_id(sk_str_c(alert->id), sk_str_c(sub->id), row.id);
+        snprintf(row.subscription_id, sizeof(row.subscription_id), "%s", sub->id);
+        snprintf(row.event_id, sizeof(row.event_id), "%s", alert->anchor_id);
+        snprintf(row.type, sizeof(row.type), "alert.%s", sk_deadline_rule_get(alert->rule)->name);
+        snprintf(row.subject, sizeof(row.subject), "%s", alert->child);
+        snprintf(row.state, sizeof(row.state), "pending");
+        snprintf(row.alert_id, sizeof(row.alert_id), "%s", alert->id);
+        row.occurred_at = alert->due_at;
+        row.created_at = now;
+        row.next_attempt_at = now;
+        rc = sk_store_outbox_offer(store, &row, &inserted, diag);
+        if (rc == SK_OK && inserted && added != NULL)
+            (*added)++;
+    }
+    return rc;
 }

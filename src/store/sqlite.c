@@ -80,7 +80,11 @@ static const char *const stmt_sql[ST__COUNT] = {
     /* Checked on every API request: prepared once per handle. */
     [ST_OUTBOX_PUT] = "INSERT INTO outbox(id, subscription_id, event_id, type, subject, "
                       "occurred_at, created_at, state, attempts, next_attempt_at, last_status, "
-                      "last_error) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+                      "last_error, alert_id) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
+    [ST_OUTBOX_OFFER] = "INSERT OR IGNORE INTO outbox(id, subscription_id, event_id, type, "
+                        "subject, occurred_at, created_at, state, attempts, next_attempt_at, "
+                        "last_status, last_error, alert_id) "
+                        "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
     [ST_TOKEN_GET] = "SELECT id, agency, user, role, hash, created_at, expires_at, revoked_at"
                      " FROM tokens WHERE id = ?1",
 };

@@ -45,6 +45,7 @@ enum stmt_id {
     ST_TOKEN_GET,
     ST_POLICY_DOC_GET,
     ST_OUTBOX_PUT,
+    ST_OUTBOX_OFFER,
     ST__COUNT
 };
 

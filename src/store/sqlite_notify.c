@@ -29,13 +29,14 @@ static const char notify_schema_sql[] =
     " attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL,"
     " last_status INTEGER NOT NULL DEFAULT 0, last_error TEXT) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS outbox_due ON outbox(state, next_attempt_at, created_at, id);"
-    "CREATE INDEX IF NOT EXISTS outbox_subscription ON outbox(subscription_id, created_at, id);";
+    "CREATE INDEX IF NOT EXISTS outbox_subscription ON outbox(subscription_id, created_at, id);"
+    "CREATE INDEX IF NOT EXISTS outbox_subject ON outbox(subject, state);";
 
 #define SUB_COLS                                                                                   \
     "id, agency, purpose, types, url, state, created_by, rules, secret, created_at, updated_at"
 #define OUTBOX_COLS                                                                                \
     "id, subscription_id, event_id, type, subject, occurred_at, created_at, state, attempts, "     \
-    "next_attempt_at, last_status, last_error, latency_ms, first_attempt_at"
+    "next_attempt_at, last_status, last_error, latency_ms, first_attempt_at, alert_id"
 
 /* Columns added to the outbox after its first release, each with the
  * default an older row reads as. */
@@ -43,6 +44,7 @@ static const char *const outbox_added[][2] = {
     {"latency_ms", "ALTER TABLE outbox ADD COLUMN latency_ms INTEGER NOT NULL DEFAULT 0"},
     {"first_attempt_at",
      "ALTER TABLE outbox ADD COLUMN first_attempt_at INTEGER NOT NULL DEFAULT 0"},
+    {"alert_id", "ALTER TABLE outbox ADD COLUMN alert_id TEXT NOT NULL DEFAULT ''"},
 };
 
 /* Adds the missing columns to an older outbox table. SQLite has no ADD
@@ -235,17 +237,9 @@ out:
     return rc;
 }
 
-sk_err sk_store_outbox_put(sk_store *store, const sk_store_outbox *row, sk_diag *diag)
+/* Binds row to an insertion statement (ST_OUTBOX_PUT or ST_OUTBOX_OFFER). */
+static void outbox_bind(sqlite3_stmt *st, const sk_store_outbox *row)
 {
-    sqlite3_stmt *st = NULL;
-    sk_err rc;
-
-    SK_ASSERT(store != NULL);
-    SK_ASSERT(row != NULL);
-    SK_ASSERT(row->id[0] != '\0');
-    rc = sk_sq_prep(store, ST_OUTBOX_PUT, &st, diag);
-    if (rc != SK_OK)
-        return rc;
     sk_sq_bind_cstr(st, 1, row->id);
     sk_sq_bind_cstr(st, 2, row->subscription_id);
     sk_sq_bind_cstr(st, 3, row->event_id);
@@ -258,7 +252,42 @@ sk_err sk_store_outbox_put(sk_store *store, const sk_store_outbox *row, sk_diag 
     sqlite3_bind_int64(st, 10, row->next_attempt_at);
     sqlite3_bind_int64(st, 11, row->last_status);
     sk_sq_bind_cstr(st, 12, row->last_error);
+    sqlite3_bind_text(st, 13, row->alert_id, -1, SQLITE_STATIC); /* '' for an event's */
+}
+
+sk_err sk_store_outbox_put(sk_store *store, const sk_store_outbox *row, sk_diag *diag)
+{
+    sqlite3_stmt *st = NULL;
+    sk_err rc;
+
+    SK_ASSERT(store != NULL);
+    SK_ASSERT(row != NULL);
+    SK_ASSERT(row->id[0] != '\0');
+    rc = sk_sq_prep(store, ST_OUTBOX_PUT, &st, diag);
+    if (rc != SK_OK)
+        return rc;
+    outbox_bind(st, row);
     return sk_sq_run(store, st, diag, "outbox put");
+}
+
+sk_err sk_store_outbox_offer(sk_store *store, const sk_store_outbox *row, int *inserted,
+                             sk_diag *diag)
+{
+    sqlite3_stmt *st = NULL;
+    sk_err rc;
+
+    SK_ASSERT(store != NULL);
+    SK_ASSERT(row != NULL && inserted != NULL);
+    SK_ASSERT(row->id[0] != '\0');
+    *inserted = 0;
+    rc = sk_sq_prep(store, ST_OUTBOX_OFFER, &st, diag);
+    if (rc != SK_OK)
+        return rc;
+    outbox_bind(st, row);
+    rc = sk_sq_run(store, st, diag, "outbox offer");
+    if (rc == SK_OK)
+        *inserted = sqlite3_changes(store->db) > 0;
+    return rc;
 }
 
 /* Reads the current row (OUTBOX_COLS) into row. */
@@ -271,7 +300,8 @@ static sk_err outbox_row(sqlite3_stmt *st, sk_store_outbox *row, sk_diag *diag)
         !sk_sq_copy_col(st, 3, row->type, sizeof(row->type)) ||
         !sk_sq_copy_col(st, 4, row->subject, sizeof(row->subject)) ||
         !sk_sq_copy_col(st, 7, row->state, sizeof(row->state)) ||
-        !sk_sq_copy_col(st, 11, row->last_error, sizeof(row->last_error)))
+        !sk_sq_copy_col(st, 11, row->last_error, sizeof(row->last_error)) ||
+        !sk_sq_copy_col(st, 14, row->alert_id, sizeof(row->alert_id)))
         return sk_diag_set(diag, SK_ERR_STORE, "outbox", "a stored outbox row is malformed");
     row->occurred_at = sqlite3_column_int64(st, 5);
     row->created_at = sqlite3_column_int64(st, 6);
@@ -442,5 +472,52 @@ sk_err sk_store_outbox_defer(sk_store *store, sk_str id, int64_t next_attempt_at
     rc = sk_sq_run(store, st, diag, "outbox defer");
 out:
     sqlite3_finalize(st);
+    return rc;
+}
+
+sk_err sk_store_outbox_delivered(sk_store *store, sk_str subject, sk_str agency,
+                                 sk_store_outbox_cb cb, void *ctx, sk_diag *diag)
+{
+    sqlite3_stmt *st = NULL;
+    sk_err rc;
+
+    SK_ASSERT(store != NULL);
+    SK_ASSERT(cb != NULL);
+    rc = sk_sq_prep_once(store,
+                         "SELECT o.id, o.subscription_id, o.event_id, o.type, o.subject, "
+                         "o.occurred_at, o.created_at, o.state, o.attempts, o.next_attempt_at, "
+                         "o.last_status, o.last_error, o.latency_ms, o.first_attempt_at, "
+                         "o.alert_id FROM outbox o JOIN subscriptions s ON s.id = "
+                         "o.subscription_id WHERE o.subject = ?1 AND o.state = 'delivered' AND "
+                         "s.agency = ?2 ORDER BY o.next_attempt_at, o.id",
+                         &st, diag);
+    if (rc != SK_OK)
+        goto out;
+    sqlite3_bind_text(st, 1, subject.ptr, (int)subject.len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, agency.ptr, (int)agency.len, SQLITE_STATIC);
+    rc = outbox_scan(store, st, cb, ctx, diag);
+out:
+    sk_sq_done(st);
+    return rc;
+}
+
+sk_err sk_store_outbox_has(sk_store *store, sk_str id, int *found, sk_diag *diag)
+{
+    sqlite3_stmt *st = NULL;
+    sk_err rc;
+    int step;
+
+    SK_ASSERT(store != NULL && found != NULL);
+    *found = 0;
+    rc = sk_sq_prep_once(store, "SELECT 1 FROM outbox WHERE id = ?1", &st, diag);
+    if (rc != SK_OK)
+        goto out;
+    sqlite3_bind_text(st, 1, id.ptr, (int)id.len, SQLITE_STATIC);
+    step = sqlite3_step(st);
+    *found = step == SQLITE_ROW;
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = sk_sq_fail(store, diag, "outbox lookup");
+out:
+    sk_sq_done(st);
     return rc;
 }

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "safekeep/sk_crypto.h"
+#include "safekeep/sk_deadline.h"
 #include "safekeep/sk_ingest.h"
 #include "safekeep/sk_policy_store.h"
 #include "safekeep/sk_store.h"
@@ -405,6 +406,114 @@ static void put_row(fixture *f, const char *id, int64_t due)
     assert_int_equal(sk_store_outbox_put(f->store, &row, &diag), SK_OK);
 }
 
+/* Alert ids of one subscription's rows, or of the open alerts of one owner. */
+typedef struct id_set {
+    char ids[32][SK_STORE_OUTBOX_ALERT_MAX];
+    size_t n;
+    const char *key; /* the subscription id, or the owner */
+} id_set;
+
+static int row_alert_id(const sk_store_outbox *row, void *ctx)
+{
+    id_set *s = ctx;
+    char rule[64];
+
+    if (strcmp(row->subscription_id, s->key) != 0)
+        return 0;
+    assert_true(s->n < 32);
+    /* The type names the rule that starts the alert's id; the anchor is the
+     * event the id names. */
+    snprintf(rule, sizeof(rule), "%.*s", (int)strcspn(row->alert_id, ":"), row->alert_id);
+    assert_int_equal(strncmp(row->type, "alert.", 6), 0);
+    assert_string_equal(row->type + 6, rule);
+    assert_non_null(strstr(row->alert_id, row->event_id));
+    snprintf(s->ids[s->n++], sizeof(s->ids[0]), "%s", row->alert_id);
+    return 0;
+}
+
+static int open_alert_id(const sk_alert *a, void *ctx)
+{
+    id_set *s = ctx;
+
+    if (a->state != SK_ALERT_OPEN || strcmp(a->owner, s->key) != 0)
+        return 0;
+    assert_true(s->n < 32);
+    snprintf(s->ids[s->n++], sizeof(s->ids[0]), "%s", a->id);
+    return 0;
+}
+
+static int id_cmp(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+/* The rows of subscription sub are exactly the open alerts of owner. */
+static void assert_told(fixture *f, const char *sub, const char *owner)
+{
+    sk_deadline_config cfg;
+    id_set rows, open;
+    sk_diag diag;
+    size_t i;
+
+    memset(&rows, 0, sizeof(rows));
+    memset(&open, 0, sizeof(open));
+    rows.key = sub;
+    open.key = owner;
+    sk_deadline_config_default(&cfg);
+    assert_int_equal(sk_store_outbox_list(f->store, (sk_str){NULL, 0}, row_alert_id, &rows, &diag),
+                     SK_OK);
+    assert_int_equal(sk_deadline_scan(f->store, &cfg, sk_time_now(), open_alert_id, &open, &diag),
+                     SK_OK);
+    assert_true(open.n > 0);
+    assert_int_equal(rows.n, open.n);
+    qsort(rows.ids, rows.n, sizeof(rows.ids[0]), id_cmp);
+    qsort(open.ids, open.n, sizeof(open.ids[0]), id_cmp);
+    for (i = 0; i < rows.n; i++)
+        assert_string_equal(rows.ids[i], open.ids[i]);
+}
+
+static void test_alert_notifications(void **state)
+{
+    fixture *f = *state;
+    char secret[SK_SUBSCRIPTION_SECRET_LEN + 1], buf[128], path[4300];
+    const char *pp[1] = {path};
+    sk_subscription orr, ice;
+    sk_diag diag;
+    uint64_t mask = 0;
+    unsigned long n;
+    int done = 0, total;
+
+    assert_int_equal(sk_subscription_types_parse(sk_str_c("alert,wellness_call"), &mask, &diag),
+                     SK_OK);
+    assert_true((mask & SK_SUBSCRIPTION_ALERTS) && (mask & (1ull << SK_EV_WELLNESS_CALL)));
+    sk_subscription_types_format(mask, buf, sizeof(buf));
+    assert_string_equal(buf, "wellness_call,alert");
+    /* The owner of an alert needs no agreement to be told of it. */
+    assert_int_equal(create(f, "ORR", SK_PURPOSE_CHILD_WELFARE, "alert", &orr, secret, &diag),
+                     SK_OK);
+    assert_string_equal(orr.rules, "alert=owner");
+    assert_int_equal(
+        create(f, "ICE", SK_PURPOSE_IMMIGRATION_ENFORCEMENT, "alert", &ice, secret, &diag), SK_OK);
+    /* The import's transaction writes the rows of the alerts it leaves open,
+     * or, when it fails at any write, none of them. */
+    snprintf(path, sizeof(path), "%s/tests/data/good.jsonl", f->root);
+    for (n = 1; n < 400 && !done; n++) {
+        sk_store_fail_after(f->store, n);
+        done = ingest_files(f, pp, 1, 1) == SK_OK;
+        sk_store_fail_after(f->store, 0);
+        if (!done)
+            assert_int_equal(outbox_count(f), 0);
+    }
+    assert_true(done);
+    assert_told(f, orr.id, "ORR");
+    assert_told(f, ice.id, "ICE");
+    /* Found again by a later transaction, an alert is not told again. */
+    total = outbox_count(f);
+    write_event(f, "late.jsonl", "s-late", path, sizeof(path));
+    assert_int_equal(ingest_files(f, pp, 1, 1), SK_OK);
+    assert_int_equal(outbox_count(f), total);
+}
+
 static void test_store_outbox(void **state)
 {
     fixture *f = *state;
@@ -463,6 +572,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_accepted_and_outbox, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pause_delete_rescind, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_outbox, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alert_notifications, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
