@@ -18,6 +18,7 @@
 
 #include "safekeep/sk_buf.h"
 #include "safekeep/sk_core.h"
+#include "safekeep/sk_model.h"
 #include "safekeep/sk_store.h"
 
 #define SK_TRACKING_NTA_DAYS_DEFAULT 90u   /* days after release without a notice to appear */
@@ -38,7 +39,26 @@ typedef enum sk_tracking_category {
 typedef struct sk_tracking_opts {
     int64_t at;        /* the report's date, Unix seconds; 0: the clock (sk_time_now) */
     uint32_t nta_days; /* 0..SK_TRACKING_NTA_DAYS_MAX */
+    /* The agency whose knowledge is counted as "notified"; default "ORR". */
+    char child_welfare_agency[SK_ID_LEN_MAX + 1];
 } sk_tracking_opts;
+
+/*
+ * Of the children of one category, how many the child-welfare agency knew
+ * of by the report's date, and how fast (docs/reports.md). It knows of a
+ * child when it recorded the event that put the child in the category
+ * itself (at once), or when a notification caused by that event (the
+ * event's own, or an alert anchored on it; for without_nta_after_days, the
+ * nta_not_filed alert) was delivered to one of its subscriptions. Latency
+ * runs from the event's recording (for without_nta_after_days, from the
+ * release plus nta_days) to the first such delivery.
+ */
+typedef struct sk_tracking_told {
+    uint64_t notified;   /* children the agency knew of */
+    uint64_t by_webhook; /* of which through a delivered notification */
+    /* Seconds, over the by_webhook children; -1 when there are none. */
+    int64_t latency_p50, latency_p90, latency_max;
+} sk_tracking_told;
 
 /* The counts of a report. Every count is of child records (ledger subjects). */
 typedef struct sk_tracking_counts {
@@ -47,9 +67,12 @@ typedef struct sk_tracking_counts {
     uint64_t children; /* child records with at least one event by at */
     uint64_t released; /* of which released to a sponsor (their last discharge by at) */
     uint64_t count[SK_TRACK__COUNT];
+    char child_welfare_agency[SK_ID_LEN_MAX + 1]; /* as used */
+    sk_tracking_told told[SK_TRACK__COUNT];
 } sk_tracking_counts;
 
-/* Sets the defaults: at 0 (the clock), nta_days SK_TRACKING_NTA_DAYS_DEFAULT. */
+/* Sets the defaults: at 0 (the clock), nta_days SK_TRACKING_NTA_DAYS_DEFAULT,
+ * child_welfare_agency "ORR". */
 void sk_tracking_opts_init(sk_tracking_opts *opts);
 
 /* The category's key in JSON output ("missed_hearing", ...); c < SK_TRACK__COUNT. */
@@ -62,11 +85,10 @@ int sk_tracking_of_released(sk_tracking_category c);
 /*
  * Computes the report in one pass over the ledger, child by child
  * (SK_SCAN_BY_CHILD). Only events that occurred at or before opts->at are
- * considered. store and opts are borrowed; *out is overwritten only on
- * success. Errors: SK_ERR_INVALID (nta_days above the maximum, at negative,
- * or a ledger row whose payload does not parse), SK_ERR_NOMEM, SK_ERR_STORE
- * (read failure; detail in diag). Uses the store handle, so not at the same
- * time as another user of it.
+ * considered, and deliveries made after it. store and opts are borrowed; *out is overwritten only
+ * on success. Errors: SK_ERR_INVALID (nta_days above the maximum, at negative, or a ledger row
+ * whose payload does not parse), SK_ERR_NOMEM, SK_ERR_STORE (read failure; detail in diag). Uses
+ * the store handle, so not at the same time as another user of it.
  */
 SK_NODISCARD sk_err sk_tracking_compute(sk_store *store, const sk_tracking_opts *opts,
                                         sk_tracking_counts *out, sk_diag *diag);
@@ -75,7 +97,9 @@ SK_NODISCARD sk_err sk_tracking_compute(sk_store *store, const sk_tracking_opts 
  * Appends the report as one JSON object, the shape shared by `safekeep
  * report tracking --json` and GET /v1/reports/tracking (docs/reports.md):
  * {"report":"tracking","at" (RFC 3339),"nta_days","children","released",
- * "categories":{"<name>":{"children":N,"out_of":"children"|"released"},...}}
+ *  "child_welfare_agency","categories":{"<name>":{"children":N,
+ *  "out_of":"children"|"released","notified":N,"notified_by_webhook":N,
+ *  "latency_s":{"p50","p90","max"}|null},...}}
  * with the categories in report order, no trailing newline. counts and out
  * are borrowed; out is appended to. Errors: SK_ERR_TOO_LARGE when out would
  * pass its maximum (out then holds a partial object), SK_ERR_NOMEM.

@@ -10,6 +10,7 @@
 #include <getopt.h>
 
 #include "cli.h"
+#include "safekeep/sk_id.h"
 #include "safekeep/sk_time.h"
 #include "safekeep/sk_tracking.h"
 
@@ -26,17 +27,23 @@ typedef struct report_opts {
 static void report_help(FILE *out)
 {
     fprintf(out,
-            "usage: safekeep report tracking [--db PATH] [--at DATE] [--nta-days N] [--json]\n\n"
+            "usage: safekeep report tracking [--db PATH] [--at DATE] [--nta-days N]\n"
+            "                                [--child-welfare-agency A] [--json]\n\n"
             "Counts of children out of sight, each category its own count (a child may\n"
             "count in several): missed_hearing (a hearing outcome failed_to_appear or\n"
             "in_absentia_order), in_absentia_order, and among children released to a\n"
             "sponsor: without_nta_after_days (released at least N days before the date,\n"
             "no nta_filed by then), address_blank, address_undeliverable,\n"
-            "unreached_after_release (called at least once, never reached).\n\n"
+            "unreached_after_release (called at least once, never reached).\n"
+            "For each, how many the child-welfare agency knew of (it recorded the event\n"
+            "itself, or a notification of it was delivered to one of its subscriptions)\n"
+            "and how fast: median, 90th percentile and maximum seconds to delivery.\n\n"
             "  --at DATE       the report's date: YYYY-MM-DD (its last second) or RFC 3339;\n"
             "                  default now. Events that occurred later are left out.\n"
             "  --nta-days N    days after release without a notice to appear, 0..%u\n"
             "                  (default %u)\n"
+            "  --child-welfare-agency A\n"
+            "                  whose knowledge counts as notified (default ORR)\n"
             "  --json          one JSON object instead of the table\n\n"
             "The report reads the ledger only and prints counts, no personal data and\n"
             "no child id, so it writes no audit record. See docs/reports.md.\n",
@@ -75,15 +82,18 @@ static int parse_days(const char *text, uint32_t *out)
 /* Returns -1 to go on, else the exit code. */
 static int parse(int argc, char **argv, report_opts *o)
 {
-    static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'},       {"at", required_argument, NULL, 'a'},
-        {"nta-days", required_argument, NULL, 'n'}, {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
+                                         {"at", required_argument, NULL, 'a'},
+                                         {"nta-days", required_argument, NULL, 'n'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {"child-welfare-agency", required_argument, NULL, 'c'},
+                                         {NULL, 0, NULL, 0}};
     int c;
 
     optind = 1;
     for (;;) {
-        c = getopt_long(argc, argv, "d:a:n:jh", opts, NULL);
+        c = getopt_long(argc, argv, "d:a:n:c:jh", opts, NULL);
         if (c == -1)
             break;
         if (c == 'd') {
@@ -94,6 +104,10 @@ static int parse(int argc, char **argv, report_opts *o)
         } else if (c == 'n') {
             if (!parse_days(optarg, &o->tracking.nta_days))
                 return sk_cli_usage_error("report", "--nta-days takes a number of days 0..3650");
+        } else if (c == 'c') {
+            if (strlen(optarg) > SK_ID_LEN_MAX || !sk_id_valid(sk_str_c(optarg), SK_ID_LEN_MAX))
+                return sk_cli_usage_error("report", "--child-welfare-agency takes an agency id");
+            memcpy(o->tracking.child_welfare_agency, optarg, strlen(optarg) + 1);
         } else if (c == 'j') {
             o->json = 1;
         } else if (c == 'h') {
@@ -128,14 +142,22 @@ static void print_table(const sk_tracking_counts *r)
     sk_time_format_rfc3339(r->at, at);
     printf("tracking report as of %s (notice to appear within %u days of release)\n\n", at,
            r->nta_days);
-    printf("%-26s %10s %10s\n", "CATEGORY", "CHILDREN", "OUT OF");
+    printf("%-24s %9s %9s %-8s %9s %9s %21s\n", "CATEGORY", "CHILDREN", "OUT OF", "", "NOTIFIED",
+           "BY HOOK", "SECONDS P50/P90/MAX");
     for (i = 0; i < SK_TRACK__COUNT; i++) {
+        const sk_tracking_told *t = &r->told[i];
         int rel = sk_tracking_of_released((sk_tracking_category)i);
-        printf("%-26s %10llu %10llu %s\n", sk_tracking_name((sk_tracking_category)i),
-               (unsigned long long)r->count[i],
-               (unsigned long long)(rel ? r->released : r->children),
-               rel ? "released" : "children");
+        char lat[64] = "-";
+        if (t->by_webhook > 0)
+            snprintf(lat, sizeof(lat), "%lld/%lld/%lld", (long long)t->latency_p50,
+                     (long long)t->latency_p90, (long long)t->latency_max);
+        printf("%-24s %9llu %9llu %-8s %9llu %9llu %21s\n",
+               sk_tracking_name((sk_tracking_category)i), (unsigned long long)r->count[i],
+               (unsigned long long)(rel ? r->released : r->children), rel ? "released" : "children",
+               (unsigned long long)t->notified, (unsigned long long)t->by_webhook, lat);
     }
+    printf("\nnotified: known to %s (recorded by it, or told by a delivered notification)\n",
+           r->child_welfare_agency);
 }
 
 static int run_tracking(const report_opts *o)

@@ -17,6 +17,8 @@
 #     again: every alert arrives exactly once;
 #   - each delivery is in the audit log as a disclosure to the owner under
 #     the deadline rule (rule_kind "deadline");
+#   - `safekeep report tracking` counts the missed hearing as told to ORR
+#     by webhook, within 2 s;
 #   - a subscription to "alert" needs no agreement (ICE may take its own
 #     alerts), while its event types are still checked.
 # Python's standard library only; prints TAP.
@@ -129,6 +131,22 @@ def audited(db, sub_orr):
     tap.ok({r["agency"] for r in recs} == {"ORR", "LSP-KIND"}, "and none to anyone else")
 
 
+def tracked(db):
+    rep = json.loads(db.cli("report", "tracking", "--json")[1])
+    mh = rep["categories"]["missed_hearing"]
+    tap.eq((mh["children"], mh["notified"], mh["notified_by_webhook"]), (1, 1, 1),
+           "report tracking: the missed hearing was told to ORR by webhook")
+    lat = mh["latency_s"] or {}
+    tap.ok(0 <= lat.get("max", -1) <= 2, "within 2 s of its recording", lat)
+    wn = rep["categories"]["without_nta_after_days"]
+    tap.eq((wn["children"], wn["notified"], wn["latency_s"]), (1, 0, None),
+           "nobody told ORR of the missing notice to appear (ICE's alert)")
+    rep = json.loads(db.cli("report", "tracking", "--json", "--child-welfare-agency",
+                            "LSP-KIND")[1])
+    tap.eq(rep["categories"]["missed_hearing"]["notified_by_webhook"], 1,
+           "counted for counsel of record with --child-welfare-agency")
+
+
 def creation(db, rec):
     rc, out, _ = subscribe(db, "ICE", "immigration_enforcement", "alert", rec)
     tap.eq(rc, 0, "ICE may subscribe to its own alerts: no agreement is needed")
@@ -167,6 +185,7 @@ def main():
             tap.eq(srv.stop(), 0, "SIGTERM stops the daemon cleanly")
         once_each(db, orr, kind)
         audited(db, sub_orr)
+        tracked(db)
     finally:
         for r in (orr, kind, eoir):
             r.down()

@@ -60,10 +60,10 @@ export SAFEKEEP_DB="$TMP/s11.db"
 end=$(truth_window_end "$TMP/pop11/truth.json")
 expect_exit 0 "text table" "$BIN" report tracking --at "$end"
 check "table: missed_hearing out of children" \
-    out_has "missed_hearing $(printf '%*s' 19 '')$(truth_tracking "$TMP/pop11/truth.json" missed_hearing)"
+    grep -qE "^missed_hearing +$(truth_tracking "$TMP/pop11/truth.json" missed_hearing) +$(truth_top "$TMP/pop11/truth.json" records) children " "$TMP/out"
 check "table: every category has a row" [ "$(grep -cE '^(missed_hearing|in_absentia_order|without_nta_after_days|address_blank|address_undeliverable|unreached_after_release) ' "$TMP/out")" -eq 6 ]
 check "table: released categories are out of released" \
-    [ "$(grep -c " $(truth_top "$TMP/pop11/truth.json" released) released$" "$TMP/out")" -eq 4 ]
+    [ "$(grep -cE " $(truth_top "$TMP/pop11/truth.json" released) released +[0-9]+ +[0-9]+ +[-0-9/]+$" "$TMP/out")" -eq 4 ]
 check "table: no child id printed" sh -c "! grep -q 'C[0-9]\{7\}' '$TMP/out'"
 
 # A date means its last second: the same report as the RFC 3339 window end.

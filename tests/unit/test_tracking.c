@@ -387,21 +387,140 @@ static void test_json(void **state)
     c.released = 175;
     for (i = 0; i < SK_TRACK__COUNT; i++)
         c.count[i] = i + 1;
+    memcpy(c.child_welfare_agency, "ORR", 4);
+    c.told[0].notified = 1;
+    c.told[0].by_webhook = 1;
+    c.told[0].latency_p50 = 2;
+    c.told[0].latency_p90 = 3;
+    c.told[0].latency_max = 4;
+    c.told[3].notified = 4;
     sk_buf_init(&buf, 4096);
     assert_int_equal(sk_tracking_json(&c, &buf), SK_OK);
-    assert_string_equal(buf.ptr,
-                        "{\"report\":\"tracking\",\"at\":\"2025-12-31T23:59:59Z\",\"nta_days\":90,"
-                        "\"children\":207,\"released\":175,\"categories\":{"
-                        "\"missed_hearing\":{\"children\":1,\"out_of\":\"children\"},"
-                        "\"in_absentia_order\":{\"children\":2,\"out_of\":\"children\"},"
-                        "\"without_nta_after_days\":{\"children\":3,\"out_of\":\"released\"},"
-                        "\"address_blank\":{\"children\":4,\"out_of\":\"released\"},"
-                        "\"address_undeliverable\":{\"children\":5,\"out_of\":\"released\"},"
-                        "\"unreached_after_release\":{\"children\":6,\"out_of\":\"released\"}}}");
+#define NONE ",\"notified\":0,\"notified_by_webhook\":0,\"latency_s\":null}"
+    assert_string_equal(
+        buf.ptr,
+        "{\"report\":\"tracking\",\"at\":\"2025-12-31T23:59:59Z\",\"nta_days\":90,"
+        "\"children\":207,\"released\":175,\"child_welfare_agency\":\"ORR\",\"categories\":{"
+        "\"missed_hearing\":{\"children\":1,\"out_of\":\"children\",\"notified\":1,"
+        "\"notified_by_webhook\":1,\"latency_s\":{\"p50\":2,\"p90\":3,\"max\":4}},"
+        "\"in_absentia_order\":{\"children\":2,\"out_of\":\"children\"" NONE ","
+        "\"without_nta_after_days\":{\"children\":3,\"out_of\":\"released\"" NONE ","
+        "\"address_blank\":{\"children\":4,\"out_of\":\"released\",\"notified\":4,"
+        "\"notified_by_webhook\":0,\"latency_s\":null},"
+        "\"address_undeliverable\":{\"children\":5,\"out_of\":\"released\"" NONE ","
+        "\"unreached_after_release\":{\"children\":6,\"out_of\":\"released\"" NONE "}}");
+#undef NONE
     sk_buf_fini(&buf);
     sk_buf_init(&buf, 64);
     assert_int_equal(sk_tracking_json(&c, &buf), SK_ERR_TOO_LARGE);
     sk_buf_fini(&buf);
+}
+
+/* An event recorded by agency ag at when (also its recording time). */
+#define EV_AG(child, id, ag, type, when, payload)                                                  \
+    "{\"id\":\"" child "-" id "\",\"type\":\"" type "\",\"occurred_at\":\"" when                   \
+    "\",\"recorded_at\":\"" when "\",\"agency\":\"" ag                                             \
+    "\",\"user\":\"u.1\",\"subjects\":[\"" child "\"],\"payload\":{" payload "}}"
+#define FTA(c, at)                                                                                 \
+    EV_AG(c, "fta", "EOIR", "hearing_outcome", at,                                                 \
+          "\"hearing_id\":\"" c "-h1\",\"outcome\":\"failed_to_appear\"")
+
+/* A subscription of agency as stored (the secret is never read here). */
+static void put_sub(fixture *f, const char *id, const char *agency)
+{
+    sk_store_subscription sub;
+    sk_diag diag;
+
+    memset(&sub, 0, sizeof(sub));
+    snprintf(sub.id, sizeof(sub.id), "%s", id);
+    snprintf(sub.agency, sizeof(sub.agency), "%s", agency);
+    snprintf(sub.purpose, sizeof(sub.purpose), "child_welfare");
+    snprintf(sub.types, sizeof(sub.types), "alert");
+    snprintf(sub.url, sizeof(sub.url), "https://example.org/hook");
+    snprintf(sub.state, sizeof(sub.state), "active");
+    snprintf(sub.created_by, sizeof(sub.created_by), "op");
+    sub.secret_sealed_len = 1;
+    assert_int_equal(sk_store_subscription_put(f->store, &sub, &diag), SK_OK);
+}
+
+/* A notification of sub caused by event (an alert when alert is not ""),
+ * delivered at delivered. */
+static void put_delivered(fixture *f, const char *id, const char *sub, const char *child,
+                          const char *event, const char *type, const char *alert,
+                          const char *delivered)
+{
+    sk_store_outbox row;
+    sk_diag diag;
+
+    memset(&row, 0, sizeof(row));
+    snprintf(row.id, sizeof(row.id), "%s", id);
+    snprintf(row.subscription_id, sizeof(row.subscription_id), "%s", sub);
+    snprintf(row.event_id, sizeof(row.event_id), "%s", event);
+    snprintf(row.type, sizeof(row.type), "%s", type);
+    snprintf(row.subject, sizeof(row.subject), "%s", child);
+    snprintf(row.alert_id, sizeof(row.alert_id), "%s", alert);
+    snprintf(row.state, sizeof(row.state), "pending");
+    assert_int_equal(sk_store_outbox_put(f->store, &row, &diag), SK_OK);
+    assert_int_equal(sk_store_outbox_attempt(f->store, sk_str_c(id), "delivered", 204, sk_str_c(""),
+                                             at_of(delivered), &diag),
+                     SK_OK);
+}
+
+static void test_notified(void **state)
+{
+    fixture *f = *state;
+    sk_tracking_opts opts;
+    sk_tracking_counts c;
+    const sk_tracking_told *t;
+    sk_diag diag;
+
+    INGEST(f, APPR("A"), RELEASE_BLANK("A", "2024-02-01T10:00:00Z"),
+           FTA("A", "2024-03-01T10:00:00Z"), APPR("B"), FTA("B", "2024-03-02T10:00:00Z"), APPR("C"),
+           FTA("C", "2024-03-03T10:00:00Z"));
+    put_sub(f, "sub_orr", "ORR");
+    put_sub(f, "sub_eoir", "EOIR");
+    /* A's missed hearing reaches ORR 7 s after it was recorded; an alert
+     * anchored on A's release is about no address. B's reaches EOIR only;
+     * C's reaches ORR after the report's date. */
+    put_delivered(f, "msg_1", "sub_orr", "A", "A-fta", "alert.missed_hearing",
+                  "missed_hearing:A:A-fta:ORR", "2024-03-01T10:00:07Z");
+    put_delivered(f, "msg_2", "sub_orr", "A", "A-dis-2024-02-01T10:00:00Z",
+                  "alert.wellness_call_30d", "wellness_call_30d:A:A-dis-2024-02-01T10:00:00Z",
+                  "2024-03-02T10:00:00Z");
+    put_delivered(f, "msg_3", "sub_eoir", "B", "B-fta", "hearing_outcome", "",
+                  "2024-03-02T10:00:01Z");
+    put_delivered(f, "msg_4", "sub_orr", "C", "C-fta", "hearing_outcome", "",
+                  "2024-12-02T00:00:00Z");
+    c = report(f, AT, 90);
+    assert_string_equal(c.child_welfare_agency, "ORR");
+    t = &c.told[SK_TRACK_MISSED_HEARING];
+    assert_int_equal(c.count[SK_TRACK_MISSED_HEARING], 3);
+    assert_int_equal(t->notified, 1);
+    assert_int_equal(t->by_webhook, 1);
+    assert_int_equal(t->latency_p50, 7);
+    assert_int_equal(t->latency_p90, 7);
+    assert_int_equal(t->latency_max, 7);
+    /* ORR recorded A's release itself: it knew at once, by no webhook. */
+    t = &c.told[SK_TRACK_ADDRESS_BLANK];
+    assert_int_equal(c.count[SK_TRACK_ADDRESS_BLANK], 1);
+    assert_int_equal(t->notified, 1);
+    assert_int_equal(t->by_webhook, 0);
+    assert_int_equal(t->latency_max, -1);
+    /* Nobody told ORR that A has no notice to appear. */
+    assert_int_equal(c.count[SK_TRACK_WITHOUT_NTA], 1);
+    assert_int_equal(c.told[SK_TRACK_WITHOUT_NTA].notified, 0);
+    /* Later, C's delivery counts too. */
+    c = report(f, "2024-12-03T00:00:00Z", 90);
+    assert_int_equal(c.told[SK_TRACK_MISSED_HEARING].by_webhook, 2);
+    /* Counted for EOIR, which recorded every missed hearing itself. */
+    sk_tracking_opts_init(&opts);
+    opts.at = at_of(AT);
+    memcpy(opts.child_welfare_agency, "EOIR", 5);
+    assert_int_equal(sk_tracking_compute(f->store, &opts, &c, &diag), SK_OK);
+    assert_int_equal(c.told[SK_TRACK_MISSED_HEARING].notified, 3);
+    assert_int_equal(c.told[SK_TRACK_MISSED_HEARING].by_webhook, 0);
+    memcpy(opts.child_welfare_agency, "no agency", 10);
+    assert_int_equal(sk_tracking_compute(f->store, &opts, &c, &diag), SK_ERR_INVALID);
 }
 
 int main(void)
@@ -417,6 +536,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unreached, setup, teardown),
         cmocka_unit_test_setup_teardown(test_categories_independent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_last_discharge_and_date, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_notified, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
