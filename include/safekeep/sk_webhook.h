@@ -160,4 +160,18 @@ SK_NODISCARD sk_err sk_webhook_post(const char *url, sk_str msg_id, int64_t time
                                     const char *signature, unsigned timeout_ms,
                                     sk_webhook_result *out);
 
+/* A sender that keeps its connections open between attempts (HTTP
+ * keep-alive), for a deliverer that sends many notifications to the same
+ * receivers. One client per thread: a client is not thread-safe. */
+typedef struct sk_webhook_client sk_webhook_client;
+
+/* SK_ERR_NOMEM, or SK_ERR_IO when libcurl cannot initialise. */
+SK_NODISCARD sk_err sk_webhook_client_new(sk_webhook_client **out);
+void sk_webhook_client_free(sk_webhook_client *c);
+
+/* As sk_webhook_post, on c's connections. */
+SK_NODISCARD sk_err sk_webhook_client_post(sk_webhook_client *c, const char *url, sk_str msg_id,
+                                           int64_t timestamp, sk_str body, const char *signature,
+                                           unsigned timeout_ms, sk_webhook_result *out);
+
 #endif /* SK_WEBHOOK_H */

@@ -4,13 +4,17 @@
  * outbox (docs/notifications.md).
  *
  * The thread owns a store handle of its own, opened as the request pool's
- * are, so a slow receiver never holds a handle a request needs. It loops:
- * take up to DELIVER_BATCH due rows, and for each one load the subscription,
- * build the thin payload, sign it with the subscription's secret, make the
- * disclosure durable in the audit log, then make one attempt and record its
- * outcome. The audit record comes first and synchronously: a notification
- * discloses that a child's case changed, so, as for every response the
- * server sends, no record means nothing is sent (the row stays pending).
+ * are, so a slow receiver never holds a handle a request needs. It works in
+ * passes: take up to DELIVER_BATCH due rows; load each one's subscription
+ * and secret (once per subscription in the pass); build and sign the thin
+ * payloads; make the disclosures of the whole pass durable in the audit log
+ * as one group (one fsync); then make one attempt per row, on connections
+ * kept open between attempts, and record the outcomes in one transaction.
+ * The audit records come first: a notification discloses that a child's
+ * case changed, so, as for every response the server sends, no record
+ * means nothing is sent (the rows stay pending). Batching is what lets one
+ * thread keep up with a thousand events a second: per row, what is left is
+ * the HTTP exchange itself.
  *
  * Between passes the thread sleeps until the earliest pending row falls
  * due, at most POLL_MS (events imported by the CLI into the same database
@@ -38,25 +42,59 @@
 
 #include "sk_int.h"
 
-#define DELIVER_BATCH    32   /* rows taken per pass */
+#define DELIVER_BATCH    256  /* rows taken per pass */
+#define SUB_CACHE        16   /* subscriptions loaded per pass; more wait a pass */
 #define POLL_MS          1000 /* longest sleep: rows written by another process */
 #define NAP_MIN_MS       100  /* a row still due after a pass could not progress */
 #define PAUSED_RECHECK_S 10   /* a paused subscription's rows are looked at again */
-#define PAYLOAD_MAX      4096 /* the thin payload is a few hundred bytes */
+#define PAYLOAD_MAX      1024 /* the thin payload is a few hundred bytes */
 #define REASON_MAX       256
+
+/* A subscription as loaded for one pass. */
+typedef struct sub_slot {
+    sk_subscription sub;
+    unsigned char key[SK_SUBSCRIPTION_SECRET_BYTES];
+    int usable; /* active, and its secret unsealed */
+} sub_slot;
+
+/* What happens to one row of a pass. */
+typedef enum row_plan {
+    PLAN_SKIP = 0, /* left as it is: looked at in a later pass */
+    PLAN_SEND,     /* audited and sent; outcome recorded */
+    PLAN_DONE      /* outcome already decided (failed, or deferred) */
+} row_plan;
+
+/* One row of a pass and everything its attempt needs. */
+typedef struct pass_item {
+    row_plan plan;
+    int slot;
+    int64_t ts;
+    char signature[SK_WEBHOOK_SIGNATURE_LEN + 1];
+    char reason[REASON_MAX];
+    char body[PAYLOAD_MAX];
+    size_t body_len;
+    sk_webhook_result res;
+    sk_err send_rc;
+} pass_item;
 
 struct sk_deliverer {
     sk_api *api;
     sk_store *store;
+    sk_webhook_client *client;
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cond; /* signalled by wake and stop (CLOCK_MONOTONIC) */
     int woken;
     int stopping;
     int started;
-    /* The rows of the current pass, copied out of the store's scan. */
+    /* The rows of the current pass, copied out of the store's scan, and
+     * what the pass does with each. */
     sk_store_outbox rows[DELIVER_BATCH];
+    pass_item items[DELIVER_BATCH];
+    sk_audit_record recs[DELIVER_BATCH];
     size_t row_count;
+    sub_slot subs[SUB_CACHE];
+    size_t sub_count;
 };
 
 static int64_t mono_ms(void)
@@ -150,34 +188,31 @@ static sk_err payload(const sk_store_outbox *row, int64_t now, sk_buf *out)
     return rc;
 }
 
-/* The disclosure, durable before anything is sent. */
-static sk_err audit(sk_deliverer *d, const sk_store_outbox *row, const sk_subscription *sub)
+/* The disclosure of item's row to sub, into rec (borrowing item's text). */
+static void audit_fill(const sk_store_outbox *row, const sk_subscription *sub, pass_item *item,
+                       sk_audit_record *rec)
 {
-    char reason[REASON_MAX];
-    sk_audit_record rec;
-    uint64_t seq = 0;
     int alert = row->alert_id[0] != '\0';
 
     /* An alert is told to its owner by the deadline rule's authority; an
      * event, under the agreement the subscription was matched against. */
-    snprintf(reason, sizeof(reason), "%s %s to %s under subscription %s",
+    snprintf(item->reason, sizeof(item->reason), "%s %s to %s under subscription %s",
              alert ? "deadline alert" : "notification of", row->type, sub->agency, sub->id);
-    memset(&rec, 0, sizeof(rec));
-    rec.request_id = sk_str_c(row->id);
-    rec.agency = sk_str_c(sub->agency);
-    rec.user = SK_STR("webhook");
-    rec.role = SK_STR("subscription");
-    rec.purpose = sk_str_c(sk_purpose_names[sub->purpose]);
-    rec.action = sk_str_c(sk_action_names[SK_ACTION_READ]);
-    rec.entity = sk_str_c(sk_entity_names[SK_ENTITY_CHILD]);
-    rec.subjects[0] = sk_str_c(row->subject);
-    rec.subject_count = 1;
-    rec.fields = 0; /* no field of the record is disclosed */
-    rec.decision = SK_STR("permit");
-    rec.rule_kind = alert ? SK_STR("deadline") : SK_STR("subscription");
-    rec.rule_id = alert ? sk_str_c(row->type + 6) : sk_str_c(sub->id);
-    rec.reason = sk_str_c(reason);
-    return sk_audit_append(d->api->audit, &rec, &seq);
+    memset(rec, 0, sizeof(*rec));
+    rec->request_id = sk_str_c(row->id);
+    rec->agency = sk_str_c(sub->agency);
+    rec->user = SK_STR("webhook");
+    rec->role = SK_STR("subscription");
+    rec->purpose = sk_str_c(sk_purpose_names[sub->purpose]);
+    rec->action = sk_str_c(sk_action_names[SK_ACTION_READ]);
+    rec->entity = sk_str_c(sk_entity_names[SK_ENTITY_CHILD]);
+    rec->subjects[0] = sk_str_c(row->subject);
+    rec->subject_count = 1;
+    rec->fields = 0; /* no field of the record is disclosed */
+    rec->decision = SK_STR("permit");
+    rec->rule_kind = alert ? SK_STR("deadline") : SK_STR("subscription");
+    rec->rule_id = alert ? sk_str_c(row->type + 6) : sk_str_c(sub->id);
+    rec->reason = sk_str_c(item->reason);
 }
 
 /* After an attempt that may heal: retry on the back-off schedule, unless
@@ -201,80 +236,153 @@ static void retry_or_fail(sk_deliverer *d, const sk_store_outbox *row, int64_t n
     record(d, row, "pending", status, error, latency_ms, now, next);
 }
 
-/* Signs, audits and sends one row of an active subscription. */
-static void send_one(sk_deliverer *d, const sk_store_outbox *row, const sk_subscription *sub,
-                     const unsigned char *key)
+/* Loads subscription id into a free slot of the pass. */
+static void slot_load(sk_deliverer *d, sub_slot *slot, const char *id)
 {
-    char signature[SK_WEBHOOK_SIGNATURE_LEN + 1];
-    sk_webhook_result res;
-    sk_buf body;
-    int64_t now = sk_time_now();
-    sk_err rc;
-
-    sk_buf_init(&body, PAYLOAD_MAX);
-    rc = payload(row, now, &body);
-    if (rc != SK_OK) {
-        record(d, row, "failed", 0, "the notification could not be built", 0, now, now);
-        goto out;
-    }
-    sk_webhook_sign(key, SK_SUBSCRIPTION_SECRET_BYTES, sk_str_c(row->id), now, sk_buf_str(&body),
-                    signature);
-    rc = audit(d, row, sub);
-    if (rc != SK_OK) {
-        /* No record, no send: the row waits for a log that works. */
-        fprintf(stderr, "safekeepd: deliver: audit log unavailable, %s stays pending\n", row->id);
-        defer(d, row, now + (int64_t)d->api->cfg.webhook_base_s);
-        goto out;
-    }
-    rc = sk_webhook_post(sub->url, sk_str_c(row->id), now, sk_buf_str(&body), signature,
-                         d->api->cfg.webhook_timeout_ms, &res);
-    now = sk_time_now();
-    if (rc == SK_ERR_INVALID || rc == SK_ERR_TOO_LARGE)
-        record(d, row, "failed", 0, "the notification could not be sent", 0, now, now);
-    else if (rc != SK_OK)
-        retry_or_fail(d, row, now, 0, "the attempt could not be set up", 0);
-    else if (res.outcome == SK_WEBHOOK_DELIVERED)
-        record(d, row, "delivered", res.status, "", res.latency_ms, now, now);
-    else if (res.outcome == SK_WEBHOOK_FAILED)
-        record(d, row, "failed", res.status, res.error, res.latency_ms, now, now);
-    else
-        retry_or_fail(d, row, now, res.status, res.error, res.latency_ms);
-out:
-    sk_buf_fini(&body);
-}
-
-/* One due row: the subscription decides whether it is sent at all. */
-static void deliver_one(sk_deliverer *d, const sk_store_outbox *row)
-{
-    unsigned char key[SK_SUBSCRIPTION_SECRET_BYTES];
-    sk_subscription sub;
-    int64_t now = sk_time_now();
     sk_diag diag;
     sk_err rc;
 
     sk_diag_clear(&diag);
-    rc = sk_subscription_get(d->store, sk_str_c(row->subscription_id), &sub, &diag);
-    if (rc == SK_ERR_NOT_FOUND || (rc == SK_OK && sub.state == SK_SUBSCRIPTION_DELETED)) {
+    memset(slot, 0, sizeof(*slot));
+    rc = sk_subscription_get(d->store, sk_str_c(id), &slot->sub, &diag);
+    if (rc == SK_ERR_NOT_FOUND) {
+        snprintf(slot->sub.id, sizeof(slot->sub.id), "%s", id);
+        slot->sub.state = SK_SUBSCRIPTION_DELETED;
+        return;
+    }
+    if (rc == SK_OK && slot->sub.state == SK_SUBSCRIPTION_ACTIVE) {
+        rc = sk_subscription_secret(d->store, d->api->keyring, sk_str_c(id), slot->key, &diag);
+        slot->usable = rc == SK_OK;
+    }
+    if (rc != SK_OK && rc != SK_ERR_CRYPTO)
+        fprintf(stderr, "safekeepd: deliver: %s\n", diag.msg);
+    if (rc != SK_OK && rc != SK_ERR_CRYPTO)
+        slot->sub.id[0] = '\0'; /* a store failure: the row waits a pass */
+}
+
+/* The pass's slot of row's subscription, loaded on first use; NULL when
+ * the pass has no room left for another subscription. */
+static sub_slot *slot_of(sk_deliverer *d, const sk_store_outbox *row)
+{
+    size_t i;
+
+    for (i = 0; i < d->sub_count; i++) {
+        if (strcmp(d->subs[i].sub.id, row->subscription_id) == 0)
+            return &d->subs[i];
+    }
+    if (d->sub_count == SUB_CACHE)
+        return NULL;
+    slot_load(d, &d->subs[d->sub_count], row->subscription_id);
+    return &d->subs[d->sub_count++];
+}
+
+/* Decides what the pass does with row i: fails or defers it at once, or
+ * builds and signs its notification for sending. */
+static void plan(sk_deliverer *d, size_t i, int64_t now)
+{
+    const sk_store_outbox *row = &d->rows[i];
+    pass_item *item = &d->items[i];
+    sub_slot *slot = slot_of(d, row);
+    sk_buf body;
+
+    memset(item, 0, sizeof(*item));
+    item->plan = PLAN_DONE;
+    if (slot == NULL || (slot->sub.id[0] == '\0')) {
+        item->plan = PLAN_SKIP;
+    } else if (slot->sub.state == SK_SUBSCRIPTION_DELETED) {
         record(d, row, "failed", 0, "the subscription was deleted", 0, 0, now);
-        return;
-    }
-    if (rc != SK_OK) {
-        fprintf(stderr, "safekeepd: deliver: %s\n", diag.msg);
-        return;
-    }
-    if (sub.state == SK_SUBSCRIPTION_PAUSED) {
+    } else if (slot->sub.state == SK_SUBSCRIPTION_PAUSED) {
         defer(d, row, now + PAUSED_RECHECK_S);
-        return;
-    }
-    rc = sk_subscription_secret(d->store, d->api->keyring, sk_str_c(sub.id), key, &diag);
-    if (rc == SK_ERR_CRYPTO) {
+    } else if (!slot->usable) {
         record(d, row, "failed", 0, "the subscription's secret cannot be read", 0, 0, now);
-    } else if (rc != SK_OK) {
-        fprintf(stderr, "safekeepd: deliver: %s\n", diag.msg);
     } else {
-        send_one(d, row, &sub, key);
+        sk_buf_init(&body, PAYLOAD_MAX - 1);
+        if (payload(row, now, &body) != SK_OK) {
+            record(d, row, "failed", 0, "the notification could not be built", 0, now, now);
+        } else {
+            item->plan = PLAN_SEND;
+            item->slot = (int)(slot - d->subs);
+            item->ts = now;
+            item->body_len = body.len;
+            memcpy(item->body, body.ptr, body.len + 1);
+            sk_webhook_sign(slot->key, SK_SUBSCRIPTION_SECRET_BYTES, sk_str_c(row->id), now,
+                            sk_buf_str(&body), item->signature);
+        }
+        sk_buf_fini(&body);
     }
-    sk_wipe(key, sizeof(key));
+}
+
+/* Records the outcome of row i's attempt. */
+static void outcome(sk_deliverer *d, size_t i, int64_t now)
+{
+    const sk_store_outbox *row = &d->rows[i];
+    const pass_item *item = &d->items[i];
+    const sk_webhook_result *res = &item->res;
+
+    if (item->send_rc == SK_ERR_INVALID || item->send_rc == SK_ERR_TOO_LARGE)
+        record(d, row, "failed", 0, "the notification could not be sent", 0, now, now);
+    else if (item->send_rc != SK_OK)
+        retry_or_fail(d, row, now, 0, "the attempt could not be set up", 0);
+    else if (res->outcome == SK_WEBHOOK_DELIVERED)
+        record(d, row, "delivered", res->status, "", res->latency_ms, now, now);
+    else if (res->outcome == SK_WEBHOOK_FAILED)
+        record(d, row, "failed", res->status, res->error, res->latency_ms, now, now);
+    else
+        retry_or_fail(d, row, now, res->status, res->error, res->latency_ms);
+}
+
+/* Makes the disclosures of the rows to send durable, as one group. No
+ * record, no send: on failure every such row waits for a log that works. */
+static int audit_pass(sk_deliverer *d, int64_t now)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < d->row_count; i++) {
+        if (d->items[i].plan == PLAN_SEND)
+            audit_fill(&d->rows[i], &d->subs[d->items[i].slot].sub, &d->items[i], &d->recs[n++]);
+    }
+    if (n == 0 || sk_audit_append_many(d->api->audit, d->recs, n, NULL) == SK_OK)
+        return 1;
+    fprintf(stderr, "safekeepd: deliver: audit log unavailable, %zu notifications stay pending\n",
+            n);
+    for (i = 0; i < d->row_count; i++) {
+        if (d->items[i].plan == PLAN_SEND)
+            defer(d, &d->rows[i], now + (int64_t)d->api->cfg.webhook_base_s);
+    }
+    return 0;
+}
+
+/* Sends the audited rows, then records every outcome in one transaction. */
+static void send_pass(sk_deliverer *d)
+{
+    sk_diag diag;
+    size_t i;
+    int tx;
+
+    for (i = 0; i < d->row_count; i++) {
+        pass_item *item = &d->items[i];
+        if (item->plan != PLAN_SEND)
+            continue;
+        if (stopping(d)) {
+            item->plan = PLAN_SKIP; /* audited, not sent: sent after a restart */
+            continue;
+        }
+        item->send_rc =
+            sk_webhook_client_post(d->client, d->subs[item->slot].sub.url, sk_str_c(d->rows[i].id),
+                                   item->ts, (sk_str){item->body, item->body_len}, item->signature,
+                                   d->api->cfg.webhook_timeout_ms, &item->res);
+    }
+    sk_diag_clear(&diag);
+    tx = sk_store_begin(d->store, &diag) == SK_OK;
+    for (i = 0; i < d->row_count; i++) {
+        if (d->items[i].plan == PLAN_SEND)
+            outcome(d, i, sk_time_now());
+    }
+    if (tx && sk_store_commit(d->store, &diag) != SK_OK) {
+        /* The rows stay pending and are sent again: at least once. */
+        fprintf(stderr, "safekeepd: deliver: cannot record a pass: %s\n", diag.msg);
+        sk_store_rollback(d->store);
+    }
 }
 
 static int collect(const sk_store_outbox *row, void *ctx)
@@ -286,20 +394,31 @@ static int collect(const sk_store_outbox *row, void *ctx)
     return 0;
 }
 
+/* Forgets the pass's subscriptions and the keys they hold. */
+static void pass_end(sk_deliverer *d)
+{
+    sk_wipe(d->subs, d->sub_count * sizeof(d->subs[0]));
+    d->sub_count = 0;
+}
+
 /* One pass over the due rows; 1 when the batch was full (more may wait). */
 static int pass(sk_deliverer *d)
 {
+    int64_t now = sk_time_now();
     sk_diag diag;
     size_t i;
 
     sk_diag_clear(&diag);
     d->row_count = 0;
-    if (sk_store_outbox_due(d->store, sk_time_now(), DELIVER_BATCH, collect, d, &diag) != SK_OK) {
+    if (sk_store_outbox_due(d->store, now, DELIVER_BATCH, collect, d, &diag) != SK_OK) {
         fprintf(stderr, "safekeepd: deliver: %s\n", diag.msg);
         return 0;
     }
-    for (i = 0; i < d->row_count && !stopping(d); i++)
-        deliver_one(d, &d->rows[i]);
+    for (i = 0; i < d->row_count; i++)
+        plan(d, i, now);
+    if (audit_pass(d, now))
+        send_pass(d);
+    pass_end(d);
     return d->row_count == DELIVER_BATCH;
 }
 
@@ -363,6 +482,7 @@ static void deliverer_free(sk_deliverer *d)
     if (d == NULL)
         return;
     sk_store_close(d->store);
+    sk_webhook_client_free(d->client);
     pthread_cond_destroy(&d->cond);
     pthread_mutex_destroy(&d->mu);
     sk_wipe(d->rows, sizeof(d->rows));
@@ -391,6 +511,8 @@ sk_err sk_deliver_start(sk_api *api, sk_deliverer **out, sk_diag *diag)
     pthread_cond_init(&d->cond, &attr);
     pthread_condattr_destroy(&attr);
     rc = sk_store_open(api->cfg.db, 0, &d->store, diag);
+    if (rc == SK_OK)
+        rc = sk_webhook_client_new(&d->client);
     if (rc == SK_OK && pthread_create(&d->thread, NULL, run, d) != 0)
         rc = sk_diag_set(diag, SK_ERR_NOMEM, "deliver", "cannot start the deliverer thread");
     if (rc != SK_OK) {

@@ -385,42 +385,90 @@ static void classify(CURL *h, CURLcode code, const sink *s, sk_webhook_result *o
     snprintf(out->error, sizeof(out->error), "%s", curl_easy_strerror(code));
 }
 
-sk_err sk_webhook_post(const char *url, sk_str msg_id, int64_t timestamp, sk_str body,
-                       const char *signature, unsigned timeout_ms, sk_webhook_result *out)
+struct sk_webhook_client {
+    CURL *h; /* kept between attempts: its connection cache holds the sockets */
+};
+
+sk_err sk_webhook_client_new(sk_webhook_client **out)
+{
+    sk_webhook_client *c;
+    sk_err rc;
+
+    SK_ASSERT(out != NULL);
+    *out = NULL;
+    rc = sk_webhook_global_init();
+    if (rc != SK_OK)
+        return rc;
+    c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return SK_ERR_NOMEM;
+    c->h = curl_easy_init();
+    if (c->h == NULL) {
+        free(c);
+        return SK_ERR_NOMEM;
+    }
+    *out = c;
+    return SK_OK;
+}
+
+void sk_webhook_client_free(sk_webhook_client *c)
+{
+    if (c == NULL)
+        return;
+    curl_easy_cleanup(c->h);
+    free(c);
+}
+
+sk_err sk_webhook_client_post(sk_webhook_client *c, const char *url, sk_str msg_id,
+                              int64_t timestamp, sk_str body, const char *signature,
+                              unsigned timeout_ms, sk_webhook_result *out)
 {
     struct curl_slist *headers = NULL;
     sink s = {0, 0};
-    CURL *h = NULL;
     uint64_t start;
     CURLcode code;
     sk_err rc;
 
-    SK_ASSERT(out != NULL);
+    SK_ASSERT(c != NULL && out != NULL);
     SK_ASSERT(timeout_ms >= 1); /* libcurl reads 0 as "no timeout" */
     memset(out, 0, sizeof(*out));
     rc = check_args(url, msg_id, timestamp, body, signature);
     if (rc != SK_OK)
         goto out;
-    rc = sk_webhook_global_init();
-    if (rc != SK_OK)
-        goto out;
-    h = curl_easy_init();
-    if (h == NULL) {
-        rc = SK_ERR_NOMEM;
-        goto out;
-    }
+    /* Every option of the previous attempt is forgotten; the connections
+     * it left open stay in the cache for the next one to the same host. */
+    curl_easy_reset(c->h);
     rc = build_headers(msg_id, timestamp, signature, &headers);
     if (rc != SK_OK)
         goto out;
-    rc = configure(h, url, body, headers, timeout_ms, &s);
+    rc = configure(c->h, url, body, headers, timeout_ms, &s);
     if (rc != SK_OK)
         goto out;
     start = monotonic_ms();
-    code = curl_easy_perform(h);
+    code = curl_easy_perform(c->h);
     out->latency_ms = (uint32_t)(monotonic_ms() - start);
-    classify(h, code, &s, out);
+    classify(c->h, code, &s, out);
 out:
+    /* The handle keeps a pointer to the list until the next reset. */
+    if (headers != NULL)
+        (void)curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, NULL);
     curl_slist_free_all(headers);
-    curl_easy_cleanup(h);
+    return rc;
+}
+
+sk_err sk_webhook_post(const char *url, sk_str msg_id, int64_t timestamp, sk_str body,
+                       const char *signature, unsigned timeout_ms, sk_webhook_result *out)
+{
+    sk_webhook_client *c = NULL;
+    sk_err rc;
+
+    SK_ASSERT(out != NULL);
+    memset(out, 0, sizeof(*out));
+    rc = check_args(url, msg_id, timestamp, body, signature);
+    if (rc == SK_OK)
+        rc = sk_webhook_client_new(&c);
+    if (rc == SK_OK)
+        rc = sk_webhook_client_post(c, url, msg_id, timestamp, body, signature, timeout_ms, out);
+    sk_webhook_client_free(c);
     return rc;
 }

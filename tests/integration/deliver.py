@@ -13,6 +13,7 @@
 #     keys), and the audit log holds the record of that disclosure;
 #   - a receiver answering 500 then 200 gets a retry under the same
 #     webhook-id, and the row is delivered once;
+#   - a batch of 60 events gives 60 notifications, each once, each audited;
 #   - a receiver that is down when the event is recorded gets it once up;
 #   - a daemon killed (SIGKILL) right after the commit loses nothing: the
 #     restarted daemon delivers.
@@ -176,6 +177,31 @@ def retried(srv, db, rec, cm):
            "the row is delivered after two attempts")
 
 
+def many(srv, db, rec, cm):
+    evs = [event(100 + i) for i in range(60)]
+    st, _, _, js = srv.request("POST", "/v1/events/batch", token=cm, purpose="child_welfare",
+                               body={"events": evs})
+    tap.eq(st, 201, "a batch of 60 wellness calls is committed")
+    want = {e["id"] for e in evs}
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        with rec.lock:
+            got = [s for s in rec.seen if s[3] and s[3]["data"]["event_id"] in want]
+        if len({s[3]["data"]["event_id"] for s in got}) == len(want):
+            break
+        time.sleep(0.05)
+    tap.eq(len({s[3]["data"]["event_id"] for s in got}), 60, "all 60 notifications arrive")
+    tap.eq(len(got), 60, "each exactly once")
+    tap.ok(all(s[2] for s in got), "every one signed")
+    time.sleep(0.3)
+    rows = outbox(db)
+    tap.eq(sorted({rows[i]["state"] for i in want if i in rows}), ["delivered"],
+           "and every row is delivered")
+    ids = {s[0] for s in got}
+    recs = [r for r in log_file_records(db.path + ".audit") if r.get("request_id") in ids]
+    tap.eq(len(recs), 60, "one audit record per notification")
+
+
 def receiver_down(srv, db, rec, cm):
     rec.down()
     post(srv, cm, 3)
@@ -215,6 +241,7 @@ def main():
         try:
             first_delivery(srv, db, rec, cm, sub_id)
             retried(srv, db, rec, cm)
+            many(srv, db, rec, cm)
             receiver_down(srv, db, rec, cm)
         finally:
             tap.eq(srv.stop(), 0, "SIGTERM stops the daemon cleanly")

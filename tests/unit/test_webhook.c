@@ -596,6 +596,85 @@ static void test_post_delivered_and_verified(void **state)
     free(s);
 }
 
+/* A server that answers KA_REQUESTS requests on whatever connections come,
+ * keeping each open, and counts the connections it accepted. */
+#define KA_REQUESTS 3
+
+typedef struct ka_srv {
+    srv base;
+    int accepted;
+    int answered;
+} ka_srv;
+
+static void *ka_main(void *arg)
+{
+    ka_srv *k = arg;
+    static const char answer[] = "HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n";
+    int c = -1;
+
+    while (k->answered < KA_REQUESTS) {
+        struct pollfd p[2] = {{k->base.fd, POLLIN, 0}, {c, POLLIN, 0}};
+        if (poll(p, c >= 0 ? 2 : 1, 10000) <= 0)
+            break;
+        if (p[0].revents & POLLIN) {
+            if (c >= 0)
+                close(c);
+            c = accept(k->base.fd, NULL, NULL);
+            k->accepted++;
+            continue;
+        }
+        k->base.req_len = 0;
+        srv_read_request(&k->base, c);
+        if (k->base.req_len == 0) {
+            close(c);
+            c = -1;
+            continue;
+        }
+        (void)!send(c, answer, sizeof(answer) - 1, MSG_NOSIGNAL);
+        k->answered++;
+    }
+    if (c >= 0)
+        close(c);
+    return NULL;
+}
+
+static void test_client_keeps_connection(void **state)
+{
+    unsigned char key[SK_WEBHOOK_KEY_BYTES_MAX];
+    char sig[SK_WEBHOOK_SIGNATURE_LEN + 1], url[64];
+    sk_webhook_client *client = NULL;
+    int64_t now = (int64_t)time(NULL);
+    ka_srv *k = calloc(1, sizeof(*k));
+    sk_webhook_result r;
+    size_t key_len = 0;
+    int i;
+
+    (void)state;
+    assert_non_null(k);
+    k->base.fd = listen_local(&k->base.port);
+    assert_int_equal(pthread_create(&k->base.thread, NULL, ka_main, k), 0);
+    assert_int_equal(sk_webhook_secret_parse(SK_STR(KAT_SECRET), key, &key_len), SK_OK);
+    sk_webhook_sign(key, key_len, SK_STR("msg_ka"), now, SK_STR("{}"), sig);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/hook", k->base.port);
+    assert_int_equal(sk_webhook_client_new(&client), SK_OK);
+    for (i = 0; i < KA_REQUESTS; i++) {
+        assert_int_equal(
+            sk_webhook_client_post(client, url, SK_STR("msg_ka"), now, SK_STR("{}"), sig, 5000, &r),
+            SK_OK);
+        assert_int_equal(r.outcome, SK_WEBHOOK_DELIVERED);
+        assert_int_equal(r.status, 204);
+    }
+    /* Arguments are still checked on a client. */
+    assert_int_equal(
+        sk_webhook_client_post(client, url, SK_STR(""), now, SK_STR("{}"), sig, 5000, &r),
+        SK_ERR_INVALID);
+    sk_webhook_client_free(client);
+    srv_join(&k->base);
+    assert_int_equal(k->answered, KA_REQUESTS);
+    assert_int_equal(k->accepted, 1); /* one connection for every attempt */
+    free(k);
+}
+
 /* Status, expected class, response body size. */
 static void expect_class(int status, sk_webhook_class want, size_t answer_bytes)
 {
@@ -750,6 +829,7 @@ int main(void)
         cmocka_unit_test(test_backoff),
         cmocka_unit_test(test_backoff_spread),
         cmocka_unit_test(test_expiry),
+        cmocka_unit_test(test_client_keeps_connection),
         cmocka_unit_test(test_post_delivered_and_verified),
         cmocka_unit_test(test_post_classes),
         cmocka_unit_test(test_post_closed_port),
