@@ -40,7 +40,7 @@ static sk_err str_member(sk_buf *out, const char *key, const char *value)
     return rc == SK_OK ? sk_buf_json_str(out, sk_str_c(value)) : rc;
 }
 
-/* The names of mask's event types as a JSON array. */
+/* The names of mask's event types, and "alert", as a JSON array. */
 static sk_err types_json(sk_buf *out, uint64_t mask)
 {
     sk_err rc = sk_buf_append(out, "[", 1);
@@ -52,6 +52,8 @@ static sk_err types_json(sk_buf *out, uint64_t mask)
         rc = sk_buf_printf(out, "%s\"%s\"", n++ ? "," : "",
                            sk_event_def_get((sk_event_type)t)->name);
     }
+    if (rc == SK_OK && (mask & SK_SUBSCRIPTION_ALERTS))
+        rc = sk_buf_printf(out, "%s\"%s\"", n ? "," : "", SK_SUBSCRIPTION_ALERT_NAME);
     return rc == SK_OK ? sk_buf_append(out, "]", 1) : rc;
 }
 
@@ -170,7 +172,7 @@ static void unknown_key(sk_req *r, const char *key)
     sk_api_problem_invalid(r, pointer, "unknown key: expected purpose, types and url");
 }
 
-/* "types": a non-empty array of event type names; 0 with a 422. */
+/* "types": a non-empty array of event type names or "alert"; 0 with a 422. */
 static int parse_types(sk_req *r, json_t *v, uint64_t *mask)
 {
     char pointer[32];
@@ -413,6 +415,9 @@ static sk_err delivery_json(sk_buf *out, const sk_store_outbox *row)
         rc = str_member(out, "event_id", row->event_id);
     if (rc == SK_OK)
         rc = str_member(out, "type", row->type);
+    if (rc == SK_OK)
+        rc = row->alert_id[0] == '\0' ? sk_buf_appendc(out, ",\"alert_id\":null")
+                                      : str_member(out, "alert_id", row->alert_id);
     if (rc == SK_OK)
         rc = str_member(out, "subject", row->subject);
     if (rc == SK_OK)

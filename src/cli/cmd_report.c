@@ -45,8 +45,8 @@ static void report_help(FILE *out)
             "  --child-welfare-agency A\n"
             "                  whose knowledge counts as notified (default ORR)\n"
             "  --json          one JSON object instead of the table\n\n"
-            "The report reads the ledger only and prints counts, no personal data and\n"
-            "no child id, so it writes no audit record. See docs/reports.md.\n",
+            "The report reads the ledger and the outbox and prints counts, no personal\n"
+            "data and no child id, so it writes no audit record. See docs/reports.md.\n",
             SK_TRACKING_NTA_DAYS_MAX, SK_TRACKING_NTA_DAYS_DEFAULT);
 }
 

@@ -29,7 +29,9 @@ static void help(FILE *out)
                  "https://) to the event types T1,T2 for purpose P. It is refused (exit 1, with\n"
                  "the reason) unless an agreement in force lets A read each type's records for\n"
                  "P; each event is checked again when it is recorded, so notifications stop\n"
-                 "when the agreement ends. create prints the id and the signing secret\n"
+                 "when the agreement ends. The type \"alert\" subscribes A to the deadline\n"
+                 "alerts it owns (docs/deadlines.md), told as they fall due; it needs no\n"
+                 "agreement. create prints the id and the signing secret\n"
                  "(whsec_...) once: only a sealed copy is kept. pause and resume stop and\n"
                  "restart notifications; delete ends the subscription for good (it stays\n"
                  "listed, and its id is never reused). See also 'safekeep outbox'.\n");
@@ -40,8 +42,9 @@ static void outbox_help(FILE *out)
     fprintf(out,
             "usage: safekeep outbox [--db PATH] [--state pending|delivered|failed] [--json]\n\n"
             "Lists notifications, oldest first: message id, subscription, event id,\n"
-            "event type, state, attempts and when the next attempt is due. Rows name\n"
-            "ids and types only, never personal data.\n");
+            "event type, state, attempts and when the next attempt is due. A deadline\n"
+            "alert's row has the type alert.<rule> and names its anchor event (--json\n"
+            "adds the alert's id). Rows name ids and types only, never personal data.\n");
 }
 
 typedef struct opts {
@@ -301,8 +304,12 @@ static int print_outbox(const sk_store_outbox *row, void *vctx)
         printf("%s{\"id\":\"%s\",\"subscription_id\":\"%s\",\"event_id\":", ctx->n ? "," : "",
                row->id, row->subscription_id);
         sk_cli_print_json_string(stdout, row->event_id);
-        printf(",\"type\":\"%s\",\"state\":\"%s\",\"attempts\":%u", row->type, row->state,
-               row->attempts);
+        printf(",\"type\":\"%s\",\"alert_id\":", row->type);
+        if (row->alert_id[0] == '\0')
+            printf("null");
+        else
+            sk_cli_print_json_string(stdout, row->alert_id);
+        printf(",\"state\":\"%s\",\"attempts\":%u", row->state, row->attempts);
         print_json_time("created_at", row->created_at);
         print_json_time("next_attempt_at", row->next_attempt_at);
         printf(",\"last_status\":%d,\"latency_ms\":%u,\"last_error\":", row->last_status,
@@ -310,7 +317,7 @@ static int print_outbox(const sk_store_outbox *row, void *vctx)
         sk_cli_print_json_string(stdout, row->last_error);
         printf("}\n");
     } else {
-        printf("%-36s %-20s %-36s %-20s %-9s %3u %4d %7u %s\n", row->id, row->subscription_id,
+        printf("%-36s %-20s %-36s %-26s %-9s %3u %4d %7u %s\n", row->id, row->subscription_id,
                row->event_id, row->type, row->state, row->attempts, row->last_status,
                row->latency_ms, due);
     }
@@ -345,7 +352,7 @@ int sk_cli_outbox(int argc, char **argv)
     if (o.json)
         printf("[\n");
     else
-        printf("%-36s %-20s %-36s %-20s %-9s %3s %4s %7s %s\n", "ID", "SUBSCRIPTION", "EVENT",
+        printf("%-36s %-20s %-36s %-26s %-9s %3s %4s %7s %s\n", "ID", "SUBSCRIPTION", "EVENT",
                "TYPE", "STATE", "TRY", "LAST", "MS", "DUE");
     rc = sk_store_outbox_list(store, sk_str_c(o.state), print_outbox, &ctx, &diag);
     if (o.json)

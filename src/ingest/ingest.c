@@ -49,6 +49,11 @@ struct sk_ingest {
     sk_subscription_set *subs;
     sk_subject *subject;           /* scratch for matching, allocated on first use */
     sk_deadline_config *deadlines; /* for alert subscriptions, allocated on first use */
+    /* Children flushed from a full case cache before the commit: their
+     * alerts are evaluated at the commit, once the transaction holds all its
+     * events (a later line may satisfy a rule an earlier one raised). */
+    char (*alert_later)[SK_ID_LEN_MAX + 1];
+    size_t alert_later_n, alert_later_cap;
 };
 
 sk_err sk_ingest_new(sk_store *store, sk_keyring *keyring, sk_ingest **out)
@@ -96,6 +101,7 @@ static void subs_drop(sk_ingest *ing)
 {
     sk_subscription_set_free(ing->subs);
     ing->subs = NULL;
+    ing->alert_later_n = 0;
 }
 
 void sk_ingest_set_policy(sk_ingest *ing, const sk_policy *policy)
@@ -115,6 +121,7 @@ void sk_ingest_free(sk_ingest *ing)
         free(ing->subject);
     }
     free(ing->deadlines);
+    free(ing->alert_later);
     if (ing->slots != NULL)
         cache_clear(ing);
     free(ing->slots);
@@ -168,9 +175,9 @@ static int alert_found(const sk_alert *alert, void *vctx)
 /* Writes the notifications of the alerts that child's case now has open,
  * when some subscription takes alerts. Called once per child changed in the
  * transaction (at flush), not per event: an import of a child's history
- * evaluates its rules once. The deliverer's sweep finds the alerts that
+ * evaluates its rules once. safekeepd's alert sweeper finds the alerts that
  * fall due later, with no event to bring them. */
-static sk_err notify_alerts(sk_ingest *ing, const sk_case *c, sk_diag *diag)
+static sk_err notify_alerts(sk_ingest *ing, sk_str child, sk_diag *diag)
 {
     alert_ctx ac = {ing, SK_OK, diag};
     sk_err rc;
@@ -190,20 +197,45 @@ static sk_err notify_alerts(sk_ingest *ing, const sk_case *c, sk_diag *diag)
             return SK_ERR_NOMEM;
         sk_deadline_config_default(ing->deadlines);
     }
-    rc = sk_deadline_scan_child(ing->store, ing->deadlines, sk_str_c(c->child_id), ing->now,
-                                alert_found, &ac, diag);
+    rc =
+        sk_deadline_scan_child(ing->store, ing->deadlines, child, ing->now, alert_found, &ac, diag);
     return rc != SK_OK ? rc : ac.rc;
 }
 
-static sk_err flush(sk_ingest *ing, sk_diag *diag)
+/* Keeps child for the alert evaluation at the commit, when some
+ * subscription takes alerts. */
+static sk_err alerts_later(sk_ingest *ing, const char *child)
+{
+    if (ing->policy == NULL || ing->subs == NULL ||
+        !(sk_subscription_set_types(ing->subs) & SK_SUBSCRIPTION_ALERTS))
+        return SK_OK;
+    if (ing->alert_later_n == ing->alert_later_cap) {
+        size_t cap = ing->alert_later_cap ? ing->alert_later_cap * 2 : 256;
+        void *grown = realloc(ing->alert_later, cap * sizeof(ing->alert_later[0]));
+        if (grown == NULL)
+            return SK_ERR_NOMEM;
+        ing->alert_later = grown;
+        ing->alert_later_cap = cap;
+    }
+    memcpy(ing->alert_later[ing->alert_later_n++], child, SK_ID_LEN_MAX + 1);
+    return SK_OK;
+}
+
+/* Writes the dirty cases. At the commit (final), also the notifications of
+ * the alerts of every child the transaction changed; before it, when the
+ * cache is full, only notes which children those are. */
+static sk_err flush(sk_ingest *ing, int final, sk_diag *diag)
 {
     size_t i;
     sk_err rc = SK_OK;
 
+    for (i = 0; final && rc == SK_OK && i < ing->alert_later_n; i++)
+        rc = notify_alerts(ing, sk_str_c(ing->alert_later[i]), diag);
     for (i = 0; rc == SK_OK && i < CACHE_SLOTS; i++) {
         slot *s = &ing->slots[i];
         if (s->c != NULL && s->dirty) {
-            rc = notify_alerts(ing, s->c, diag);
+            rc = final ? notify_alerts(ing, sk_str_c(s->c->child_id), diag)
+                       : alerts_later(ing, s->c->child_id);
             if (rc == SK_OK)
                 rc = sk_store_case_put(ing->store, s->c, !s->stored, diag);
             s->dirty = 0;
@@ -236,7 +268,7 @@ sk_err sk_ingest_commit(sk_ingest *ing, sk_diag *diag)
 
     SK_ASSERT(ing != NULL);
     SK_ASSERT(ing->in_tx);
-    rc = flush(ing, diag);
+    rc = flush(ing, 1, diag);
     if (rc == SK_OK)
         rc = sk_ledger_seal_commit(&ing->seal, ing->store, ing->keyring, diag);
     if (rc == SK_OK)
@@ -317,7 +349,7 @@ static sk_err case_for(sk_ingest *ing, sk_str child, slot **out, sk_diag *diag)
     s = cache_find(ing, child);
     if (s->c == NULL) {
         if (ing->used == CACHE_ENTRIES) {
-            rc = flush(ing, diag);
+            rc = flush(ing, 0, diag);
             if (rc != SK_OK)
                 return rc;
             cache_clear(ing);

@@ -236,16 +236,19 @@ static void onset_add(scan_ctx *ctx, onset *o, const sk_ledger_row *row)
     }
 }
 
-/* The release starts the release categories afresh: the last one stands. */
+/* The release starts the release categories afresh: the last one stands.
+ * Unreached calls are kept, as the category's count keeps them (a call
+ * before an earlier release still makes the child called). */
 static void release(scan_ctx *ctx, const sk_ledger_row *row)
 {
     child_facts *f = &ctx->child;
     size_t c;
 
     for (c = SK_TRACK_WITHOUT_NTA; c < SK_TRACK__COUNT; c++) {
+        if (c == SK_TRACK_UNREACHED)
+            continue;
         memset(&f->on[c], 0, sizeof(f->on[c]));
-        if (c != SK_TRACK_UNREACHED)
-            onset_add(ctx, &f->on[c], row);
+        onset_add(ctx, &f->on[c], row);
     }
     f->on[SK_TRACK_WITHOUT_NTA].own = 0; /* an alert tells of it, not the release */
 }

@@ -107,6 +107,23 @@ def missed(srv, db, orr, kind, clerk):
            "the same ids as safekeep alerts")
 
 
+def through_api(srv, sub_orr, admin, rec):
+    st, _, _, js = srv.request("POST", "/v1/subscriptions", token=admin,
+                               body={"purpose": "child_welfare", "types": ["alert"],
+                                     "url": f"http://127.0.0.1:{rec.port}/other"})
+    js = js if isinstance(js, dict) else {}
+    tap.eq((st, js.get("types"), js.get("rules")), (201, ["alert"], ["alert=owner"]),
+           "POST /v1/subscriptions takes \"alert\" and shows it")
+    if st == 201:
+        srv.request("DELETE", f"/v1/subscriptions/{js['id']}", token=admin)
+    st, _, _, js = srv.request("GET", f"/v1/subscriptions/{sub_orr}/deliveries", token=admin)
+    rows = (js or {}).get("deliveries", []) if isinstance(js, dict) else []
+    mh = [r for r in rows if r["type"] == "alert.missed_hearing"]
+    tap.ok(st == 200 and len(mh) == 1 and mh[0]["alert_id"] == "missed_hearing:C0001:an-3:ORR"
+           and mh[0]["event_id"] == "an-3" and mh[0]["state"] == "delivered",
+           "the delivery log shows the alert's id, its anchor event, delivered", rows)
+
+
 def once_each(db, orr, kind):
     srv = Server(db, extra_env=ENV)
     time.sleep(1.5)  # its sweep at start, and any delivery it would cause
@@ -181,6 +198,7 @@ def main():
         try:
             at_start(db, orr, kind)
             missed(srv, db, orr, kind, clerk)
+            through_api(srv, sub_orr, db.token("ORR", "administrator", user="adm"), orr)
         finally:
             tap.eq(srv.stop(), 0, "SIGTERM stops the daemon cleanly")
         once_each(db, orr, kind)

@@ -25,7 +25,7 @@ PROBLEM = "urn:safekeep:problem:"
 URL = "http://127.0.0.1:9/hooks/safekeep"  # nothing listens: a delivery would be retried
 SUB_KEYS = {"id", "agency", "purpose", "types", "url", "state", "rules", "created_by",
             "created_at", "updated_at"}
-DELIVERY_KEYS = {"id", "event_id", "type", "subject", "state", "attempts", "last_status",
+DELIVERY_KEYS = {"id", "event_id", "type", "alert_id", "subject", "state", "attempts", "last_status",
                  "last_error", "occurred_at", "created_at", "next_attempt_at"}
 
 tap = Tap()

@@ -476,7 +476,10 @@ static void test_notified(void **state)
 
     INGEST(f, APPR("A"), RELEASE_BLANK("A", "2024-02-01T10:00:00Z"),
            FTA("A", "2024-03-01T10:00:00Z"), APPR("B"), FTA("B", "2024-03-02T10:00:00Z"), APPR("C"),
-           FTA("C", "2024-03-03T10:00:00Z"));
+           FTA("C", "2024-03-03T10:00:00Z"), APPR("D"), RELEASE("D", "2024-02-01T10:00:00Z"),
+           EV_AG("D", "call-1", "EOIR", "wellness_call", "2024-03-01T10:00:00Z",
+                 "\"reached\":false,\"attempt\":1"),
+           RELEASE("D", "2024-04-01T10:00:00Z"));
     put_sub(f, "sub_orr", "ORR");
     put_sub(f, "sub_eoir", "EOIR");
     /* A's missed hearing reaches ORR 7 s after it was recorded; an alert
@@ -491,6 +494,9 @@ static void test_notified(void **state)
                   "2024-03-02T10:00:01Z");
     put_delivered(f, "msg_4", "sub_orr", "C", "C-fta", "hearing_outcome", "",
                   "2024-12-02T00:00:00Z");
+    /* D was called in vain, then released again: the call still counts. */
+    put_delivered(f, "msg_5", "sub_orr", "D", "D-call-1", "alert.unreachable",
+                  "unreachable:D:D-call-1", "2024-03-01T10:00:30Z");
     c = report(f, AT, 90);
     assert_string_equal(c.child_welfare_agency, "ORR");
     t = &c.told[SK_TRACK_MISSED_HEARING];
@@ -506,8 +512,12 @@ static void test_notified(void **state)
     assert_int_equal(t->notified, 1);
     assert_int_equal(t->by_webhook, 0);
     assert_int_equal(t->latency_max, -1);
-    /* Nobody told ORR that A has no notice to appear. */
-    assert_int_equal(c.count[SK_TRACK_WITHOUT_NTA], 1);
+    t = &c.told[SK_TRACK_UNREACHED];
+    assert_int_equal(c.count[SK_TRACK_UNREACHED], 1);
+    assert_int_equal(t->by_webhook, 1);
+    assert_int_equal(t->latency_max, 30);
+    /* Nobody told ORR that A and D have no notice to appear. */
+    assert_int_equal(c.count[SK_TRACK_WITHOUT_NTA], 2);
     assert_int_equal(c.told[SK_TRACK_WITHOUT_NTA].notified, 0);
     /* Later, C's delivery counts too. */
     c = report(f, "2024-12-03T00:00:00Z", 90);
