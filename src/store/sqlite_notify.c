@@ -255,7 +255,10 @@ static void outbox_bind(sqlite3_stmt *st, const sk_store_outbox *row)
     sqlite3_bind_text(st, 13, row->alert_id, -1, SQLITE_STATIC); /* '' for an event's */
 }
 
-sk_err sk_store_outbox_put(sk_store *store, const sk_store_outbox *row, sk_diag *diag)
+/* Runs one insertion statement; *inserted (may be NULL) is 1 when a row
+ * was added (an offer of an existing id adds none). */
+static sk_err outbox_insert(sk_store *store, enum stmt_id which, const sk_store_outbox *row,
+                            int *inserted, sk_diag *diag)
 {
     sqlite3_stmt *st = NULL;
     sk_err rc;
@@ -263,31 +266,27 @@ sk_err sk_store_outbox_put(sk_store *store, const sk_store_outbox *row, sk_diag 
     SK_ASSERT(store != NULL);
     SK_ASSERT(row != NULL);
     SK_ASSERT(row->id[0] != '\0');
-    rc = sk_sq_prep(store, ST_OUTBOX_PUT, &st, diag);
+    rc = sk_sq_prep(store, which, &st, diag);
     if (rc != SK_OK)
         return rc;
     outbox_bind(st, row);
-    return sk_sq_run(store, st, diag, "outbox put");
+    rc = sk_sq_run(store, st, diag, which == ST_OUTBOX_PUT ? "outbox put" : "outbox offer");
+    if (rc == SK_OK && inserted != NULL)
+        *inserted = sqlite3_changes(store->db) > 0;
+    return rc;
+}
+
+sk_err sk_store_outbox_put(sk_store *store, const sk_store_outbox *row, sk_diag *diag)
+{
+    return outbox_insert(store, ST_OUTBOX_PUT, row, NULL, diag);
 }
 
 sk_err sk_store_outbox_offer(sk_store *store, const sk_store_outbox *row, int *inserted,
                              sk_diag *diag)
 {
-    sqlite3_stmt *st = NULL;
-    sk_err rc;
-
-    SK_ASSERT(store != NULL);
-    SK_ASSERT(row != NULL && inserted != NULL);
-    SK_ASSERT(row->id[0] != '\0');
+    SK_ASSERT(inserted != NULL);
     *inserted = 0;
-    rc = sk_sq_prep(store, ST_OUTBOX_OFFER, &st, diag);
-    if (rc != SK_OK)
-        return rc;
-    outbox_bind(st, row);
-    rc = sk_sq_run(store, st, diag, "outbox offer");
-    if (rc == SK_OK)
-        *inserted = sqlite3_changes(store->db) > 0;
-    return rc;
+    return outbox_insert(store, ST_OUTBOX_OFFER, row, inserted, diag);
 }
 
 /* Reads the current row (OUTBOX_COLS) into row. */
