@@ -21,7 +21,8 @@
 
 #include "sk_int.h"
 
-#define CACHE_SLOTS   65536 /* power of two */
+#define CACHE_SLOTS   65536 /* power of two: the table's largest size */
+#define CACHE_MIN     64    /* its first size: a request's transaction holds a few cases */
 #define CACHE_ENTRIES 32768 /* flush when this many cases are held */
 #define ARENA_CHUNK   (64 * 1024)
 #define ARENA_MAX     (4 * 1024 * 1024)
@@ -36,6 +37,7 @@ struct sk_ingest {
     sk_store *store;
     sk_keyring *keyring;
     slot *slots;
+    size_t nslots; /* a power of two, CACHE_MIN..CACHE_SLOTS; grows with used */
     size_t used;
     sk_arena *replay_arena;
     int64_t now;
@@ -69,7 +71,11 @@ sk_err sk_ingest_new(sk_store *store, sk_keyring *keyring, sk_ingest **out)
     ing->store = store;
     ing->keyring = keyring;
     ing->now = sk_time_now();
-    ing->slots = calloc(CACHE_SLOTS, sizeof(slot));
+    /* Small at first: the API records one event per transaction, and a
+     * table of every size an import needs would be zeroed, scanned and
+     * wiped for each of them. */
+    ing->nslots = CACHE_MIN;
+    ing->slots = calloc(ing->nslots, sizeof(slot));
     rc = ing->slots ? sk_arena_new(ARENA_CHUNK, ARENA_MAX, &ing->replay_arena) : SK_ERR_NOMEM;
     if (rc != SK_OK) {
         sk_ingest_free(ing);
@@ -84,7 +90,7 @@ static void cache_clear(sk_ingest *ing)
 {
     size_t i;
 
-    for (i = 0; i < CACHE_SLOTS; i++) {
+    for (i = 0; i < ing->nslots; i++) {
         if (ing->slots[i].c != NULL) {
             sk_wipe(ing->slots[i].c, sizeof(sk_case));
             free(ing->slots[i].c);
@@ -145,16 +151,37 @@ static size_t hash_id(sk_str id)
 /* The slot holding child, or the empty slot where it belongs. */
 static slot *cache_find(sk_ingest *ing, sk_str child)
 {
-    size_t i = hash_id(child) & (CACHE_SLOTS - 1), probes;
+    size_t mask = ing->nslots - 1, i = hash_id(child) & mask, probes;
 
-    for (probes = 0; probes < CACHE_SLOTS; probes++) {
+    for (probes = 0; probes < ing->nslots; probes++) {
         slot *s = &ing->slots[i];
         if (s->c == NULL || sk_str_eqc(child, s->c->child_id))
             return s;
-        i = (i + 1) & (CACHE_SLOTS - 1);
+        i = (i + 1) & mask;
     }
     SK_ASSERT(0 && "case cache over-full");
     return NULL;
+}
+
+/* Doubles the table, keeping every case and its flags. */
+static sk_err cache_grow(sk_ingest *ing)
+{
+    slot *old = ing->slots;
+    size_t old_n = ing->nslots, i;
+
+    SK_ASSERT(old_n < CACHE_SLOTS);
+    ing->slots = calloc(old_n * 2, sizeof(slot));
+    if (ing->slots == NULL) {
+        ing->slots = old;
+        return SK_ERR_NOMEM;
+    }
+    ing->nslots = old_n * 2;
+    for (i = 0; i < old_n; i++) {
+        if (old[i].c != NULL)
+            *cache_find(ing, sk_str_c(old[i].c->child_id)) = old[i];
+    }
+    free(old);
+    return SK_OK;
 }
 
 typedef struct alert_ctx {
@@ -231,7 +258,7 @@ static sk_err flush(sk_ingest *ing, int final, sk_diag *diag)
 
     for (i = 0; final && rc == SK_OK && i < ing->alert_later_n; i++)
         rc = notify_alerts(ing, sk_str_c(ing->alert_later[i]), diag);
-    for (i = 0; rc == SK_OK && i < CACHE_SLOTS; i++) {
+    for (i = 0; rc == SK_OK && i < ing->nslots; i++) {
         slot *s = &ing->slots[i];
         if (s->c != NULL && s->dirty) {
             rc = final ? notify_alerts(ing, sk_str_c(s->c->child_id), diag)
@@ -353,6 +380,11 @@ static sk_err case_for(sk_ingest *ing, sk_str child, slot **out, sk_diag *diag)
             if (rc != SK_OK)
                 return rc;
             cache_clear(ing);
+            s = cache_find(ing, child);
+        } else if ((ing->used + 1) * 2 > ing->nslots && ing->nslots < CACHE_SLOTS) {
+            rc = cache_grow(ing); /* at most half full: probes stay short */
+            if (rc != SK_OK)
+                return rc;
             s = cache_find(ing, child);
         }
         s->c = malloc(sizeof(sk_case));

@@ -80,7 +80,7 @@ expect_exit 0 "outbox --json" "$BIN" outbox --json
 check "outbox rows for ORR's subscription" grep -q "\"subscription_id\":\"$ID\"" "$TMP/out"
 check "none for the paused one" sh -c "! grep -q '$ID2' '$TMP/out'"
 check "rows are pending hearing events" sh -c \
-    "grep -q '\"type\":\"hearing_outcome\",\"state\":\"pending\",\"attempts\":0' '$TMP/out'"
+    "grep -q '\"type\":\"hearing_outcome\",\"alert_id\":null,\"state\":\"pending\",\"attempts\":0' '$TMP/out'"
 check "rows carry no personal data" sh -c "! grep -q 'given_name\|address\|dob' '$TMP/out'"
 expect_exit 0 "outbox --state delivered" "$BIN" outbox --state delivered --json
 check "nothing delivered" out_is "[
