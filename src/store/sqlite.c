@@ -81,6 +81,13 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_OUTBOX_PUT] = "INSERT INTO outbox(id, subscription_id, event_id, type, subject, "
                       "occurred_at, created_at, state, attempts, next_attempt_at, last_status, "
                       "last_error, alert_id) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
+    [ST_OUTBOX_HAS] = "SELECT 1 FROM outbox WHERE id = ?1",
+    [ST_OUTBOX_DELIVERED] = "SELECT o.id, o.subscription_id, o.event_id, o.type, o.subject, "
+                            "o.occurred_at, o.created_at, o.state, o.attempts, o.next_attempt_at, "
+                            "o.last_status, o.last_error, o.latency_ms, o.first_attempt_at, "
+                            "o.alert_id FROM outbox o JOIN subscriptions s ON s.id = "
+                            "o.subscription_id WHERE o.subject = ?1 AND o.state = 'delivered' AND "
+                            "s.agency = ?2 ORDER BY o.next_attempt_at, o.id",
     [ST_OUTBOX_OFFER] = "INSERT OR IGNORE INTO outbox(id, subscription_id, event_id, type, "
                         "subject, occurred_at, created_at, state, attempts, next_attempt_at, "
                         "last_status, last_error, alert_id) "

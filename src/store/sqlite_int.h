@@ -46,6 +46,8 @@ enum stmt_id {
     ST_POLICY_DOC_GET,
     ST_OUTBOX_PUT,
     ST_OUTBOX_OFFER,
+    ST_OUTBOX_HAS,
+    ST_OUTBOX_DELIVERED,
     ST__COUNT
 };
 

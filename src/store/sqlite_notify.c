@@ -482,14 +482,8 @@ sk_err sk_store_outbox_delivered(sk_store *store, sk_str subject, sk_str agency,
 
     SK_ASSERT(store != NULL);
     SK_ASSERT(cb != NULL);
-    rc = sk_sq_prep_once(store,
-                         "SELECT o.id, o.subscription_id, o.event_id, o.type, o.subject, "
-                         "o.occurred_at, o.created_at, o.state, o.attempts, o.next_attempt_at, "
-                         "o.last_status, o.last_error, o.latency_ms, o.first_attempt_at, "
-                         "o.alert_id FROM outbox o JOIN subscriptions s ON s.id = "
-                         "o.subscription_id WHERE o.subject = ?1 AND o.state = 'delivered' AND "
-                         "s.agency = ?2 ORDER BY o.next_attempt_at, o.id",
-                         &st, diag);
+    /* Once per child of a tracking report: prepared once per handle. */
+    rc = sk_sq_prep(store, ST_OUTBOX_DELIVERED, &st, diag);
     if (rc != SK_OK)
         goto out;
     sqlite3_bind_text(st, 1, subject.ptr, (int)subject.len, SQLITE_STATIC);
@@ -508,7 +502,8 @@ sk_err sk_store_outbox_has(sk_store *store, sk_str id, int *found, sk_diag *diag
 
     SK_ASSERT(store != NULL && found != NULL);
     *found = 0;
-    rc = sk_sq_prep_once(store, "SELECT 1 FROM outbox WHERE id = ?1", &st, diag);
+    /* Once per open alert of a sweep: prepared once per handle. */
+    rc = sk_sq_prep(store, ST_OUTBOX_HAS, &st, diag);
     if (rc != SK_OK)
         goto out;
     sqlite3_bind_text(st, 1, id.ptr, (int)id.len, SQLITE_STATIC);
