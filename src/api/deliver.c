@@ -254,10 +254,10 @@ static void slot_load(sk_deliverer *d, sub_slot *slot, const char *id)
         rc = sk_subscription_secret(d->store, d->api->keyring, sk_str_c(id), slot->key, &diag);
         slot->usable = rc == SK_OK;
     }
-    if (rc != SK_OK && rc != SK_ERR_CRYPTO)
+    if (rc != SK_OK && rc != SK_ERR_CRYPTO) {
         fprintf(stderr, "safekeepd: deliver: %s\n", diag.msg);
-    if (rc != SK_OK && rc != SK_ERR_CRYPTO)
         slot->sub.id[0] = '\0'; /* a store failure: the row waits a pass */
+    }
 }
 
 /* The pass's slot of row's subscription, loaded on first use; NULL when
