@@ -82,6 +82,18 @@ static const char *const stmt_sql[ST__COUNT] = {
                       "occurred_at, created_at, state, attempts, next_attempt_at, last_status, "
                       "last_error, alert_id) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
     [ST_OUTBOX_HAS] = "SELECT 1 FROM outbox WHERE id = ?1",
+    /* The deliverer's pass and each API write's subscription set. */
+    [ST_OUTBOX_DUE] = "SELECT " OUTBOX_COLS " FROM outbox WHERE state = 'pending' AND "
+                      "next_attempt_at <= ?1 ORDER BY next_attempt_at, created_at, id LIMIT ?2",
+    /* first_attempt_at keeps the first non-zero attempt time it is given. */
+    [ST_OUTBOX_ATTEMPT] =
+        "UPDATE outbox SET attempts = attempts + 1, state = ?2, last_status = ?3, "
+        "last_error = ?4, next_attempt_at = ?5, latency_ms = ?6, "
+        "first_attempt_at = CASE WHEN first_attempt_at = 0 THEN ?7 ELSE "
+        "first_attempt_at END WHERE id = ?1 AND state = 'pending'",
+    [ST_SUB_GET] = "SELECT " SUB_COLS " FROM subscriptions WHERE id = ?1",
+    [ST_SUB_LIST] = "SELECT " SUB_COLS " FROM subscriptions WHERE ?1 IS NULL OR agency = ?1 "
+                    "ORDER BY created_at, id",
     [ST_OUTBOX_DELIVERED] = "SELECT o.id, o.subscription_id, o.event_id, o.type, o.subject, "
                             "o.occurred_at, o.created_at, o.state, o.attempts, o.next_attempt_at, "
                             "o.last_status, o.last_error, o.latency_ms, o.first_attempt_at, "

@@ -10,6 +10,14 @@
 
 #include "safekeep/sk_store.h"
 
+/* The columns of a subscription and of an outbox row, in the order the
+ * readers of sqlite_notify.c expect. */
+#define SUB_COLS                                                                                   \
+    "id, agency, purpose, types, url, state, created_by, rules, secret, created_at, updated_at"
+#define OUTBOX_COLS                                                                                \
+    "id, subscription_id, event_id, type, subject, occurred_at, created_at, state, attempts, "     \
+    "next_attempt_at, last_status, last_error, latency_ms, first_attempt_at, alert_id"
+
 enum stmt_id {
     ST_BEGIN,
     ST_COMMIT,
@@ -48,6 +56,10 @@ enum stmt_id {
     ST_OUTBOX_OFFER,
     ST_OUTBOX_HAS,
     ST_OUTBOX_DELIVERED,
+    ST_OUTBOX_DUE,
+    ST_OUTBOX_ATTEMPT,
+    ST_SUB_GET,
+    ST_SUB_LIST,
     ST__COUNT
 };
 

@@ -32,12 +32,6 @@ static const char notify_schema_sql[] =
     "CREATE INDEX IF NOT EXISTS outbox_subscription ON outbox(subscription_id, created_at, id);"
     "CREATE INDEX IF NOT EXISTS outbox_subject ON outbox(subject, state);";
 
-#define SUB_COLS                                                                                   \
-    "id, agency, purpose, types, url, state, created_by, rules, secret, created_at, updated_at"
-#define OUTBOX_COLS                                                                                \
-    "id, subscription_id, event_id, type, subject, occurred_at, created_at, state, attempts, "     \
-    "next_attempt_at, last_status, last_error, latency_ms, first_attempt_at, alert_id"
-
 /* Columns added to the outbox after its first release, each with the
  * default an older row reads as. */
 static const char *const outbox_added[][2] = {
@@ -151,7 +145,7 @@ sk_err sk_store_subscription_get(sk_store *store, sk_str id, sk_store_subscripti
 
     SK_ASSERT(store != NULL);
     SK_ASSERT(out != NULL);
-    rc = sk_sq_prep_once(store, "SELECT " SUB_COLS " FROM subscriptions WHERE id = ?1", &st, diag);
+    rc = sk_sq_prep(store, ST_SUB_GET, &st, diag);
     if (rc != SK_OK)
         goto out;
     sk_sq_bind_str(st, 1, id);
@@ -163,7 +157,7 @@ sk_err sk_store_subscription_get(sk_store *store, sk_str id, sk_store_subscripti
     else
         rc = sk_sq_fail(store, diag, "subscription get");
 out:
-    sqlite3_finalize(st);
+    sk_sq_done(st);
     return rc;
 }
 
@@ -212,10 +206,7 @@ sk_err sk_store_subscription_list(sk_store *store, sk_str agency, sk_store_subsc
     row = malloc(sizeof(*row)); /* a few KiB: kept off the stack */
     if (row == NULL)
         return SK_ERR_NOMEM;
-    rc = sk_sq_prep_once(store,
-                         "SELECT " SUB_COLS " FROM subscriptions WHERE ?1 IS NULL OR agency = ?1 "
-                         "ORDER BY created_at, id",
-                         &st, diag);
+    rc = sk_sq_prep(store, ST_SUB_LIST, &st, diag);
     if (rc != SK_OK)
         goto out;
     sk_sq_bind_str(st, 1, agency);
@@ -232,7 +223,7 @@ sk_err sk_store_subscription_list(sk_store *store, sk_str agency, sk_store_subsc
             break;
     }
 out:
-    sqlite3_finalize(st);
+    sk_sq_done(st);
     free(row);
     return rc;
 }
@@ -343,17 +334,14 @@ sk_err sk_store_outbox_due(sk_store *store, int64_t at, uint32_t limit, sk_store
 
     SK_ASSERT(store != NULL);
     SK_ASSERT(cb != NULL);
-    rc = sk_sq_prep_once(store,
-                         "SELECT " OUTBOX_COLS " FROM outbox WHERE state = 'pending' AND "
-                         "next_attempt_at <= ?1 ORDER BY next_attempt_at, created_at, id LIMIT ?2",
-                         &st, diag);
+    rc = sk_sq_prep(store, ST_OUTBOX_DUE, &st, diag);
     if (rc != SK_OK)
         goto out;
     sqlite3_bind_int64(st, 1, at);
     sqlite3_bind_int64(st, 2, limit == 0 ? -1 : (sqlite3_int64)limit);
     rc = outbox_scan(store, st, cb, ctx, diag);
 out:
-    sqlite3_finalize(st);
+    sk_sq_done(st);
     return rc;
 }
 
@@ -422,13 +410,7 @@ sk_err sk_store_outbox_attempt_timed(sk_store *store, sk_str id, const char *sta
     if (error.len >= SK_STORE_OUTBOX_TEXT_MAX)
         error.len = SK_STORE_OUTBOX_TEXT_MAX - 1; /* a summary, not a transcript */
     /* first_attempt_at keeps the first non-zero attempt time it is given. */
-    rc = sk_sq_prep_once(
-        store,
-        "UPDATE outbox SET attempts = attempts + 1, state = ?2, last_status = ?3, "
-        "last_error = ?4, next_attempt_at = ?5, latency_ms = ?6, first_attempt_at = "
-        "CASE WHEN first_attempt_at = 0 THEN ?7 ELSE first_attempt_at END "
-        "WHERE id = ?1 AND state = 'pending'",
-        &st, diag);
+    rc = sk_sq_prep(store, ST_OUTBOX_ATTEMPT, &st, diag);
     if (rc != SK_OK)
         goto out;
     sqlite3_bind_int64(st, 6, latency_ms);
@@ -440,18 +422,13 @@ sk_err sk_store_outbox_attempt_timed(sk_store *store, sk_str id, const char *sta
     sqlite3_bind_int64(st, 5, next_attempt_at);
     rc = sk_sq_run(store, st, diag, "outbox attempt");
     if (rc == SK_OK && sqlite3_changes(store->db) == 0) {
-        sqlite3_finalize(st);
-        st = NULL;
-        rc = sk_sq_prep_once(store, "SELECT 1 FROM outbox WHERE id = ?1", &st, diag);
-        if (rc != SK_OK)
-            goto out;
-        sk_sq_bind_str(st, 1, id);
-        rc = sqlite3_step(st) == SQLITE_ROW
-                 ? sk_diag_set(diag, SK_ERR_CONFLICT, "state", "the message is not pending")
-                 : SK_ERR_NOT_FOUND;
+        int found = 0;
+        rc = sk_store_outbox_has(store, id, &found, diag);
+        if (rc == SK_OK)
+            rc = found ? sk_diag_set(diag, SK_ERR_CONFLICT, "state", "the message is not pending")
+                       : SK_ERR_NOT_FOUND;
     }
 out:
-    sqlite3_finalize(st);
     return rc;
 }
 
