@@ -41,6 +41,9 @@
  * what entitles it to be told. */
 #define SK_SUBSCRIPTION_ALERT_NAME "alert"
 #define SK_SUBSCRIPTION_ALERTS     (1ull << 63)
+/* An alert's outbox row has the type "alert." and its rule's name. */
+#define SK_OUTBOX_ALERT_PREFIX     "alert."
+#define SK_OUTBOX_ALERT_PREFIX_LEN (sizeof(SK_OUTBOX_ALERT_PREFIX) - 1)
 
 typedef enum sk_subscription_state {
     SK_SUBSCRIPTION_ACTIVE = 0,

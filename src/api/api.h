@@ -42,6 +42,24 @@ struct MHD_Daemon;
 typedef struct sk_api sk_api;
 typedef struct sk_req sk_req;
 typedef struct sk_deliverer sk_deliverer;
+
+/* ---- waker.c: a background thread's sleep, wake-up and stop ---- */
+typedef struct sk_waker {
+    pthread_mutex_t mu;
+    pthread_cond_t cond; /* CLOCK_MONOTONIC */
+    int woken;
+    int stopping;
+} sk_waker;
+void sk_waker_init(sk_waker *w);
+void sk_waker_fini(sk_waker *w);
+/* 1 once sk_waker_stop was called. */
+int sk_waker_stopping(sk_waker *w);
+/* Forgets earlier wake-ups: one from here on ends the next nap. */
+void sk_waker_arm(sk_waker *w);
+/* Sleeps ms milliseconds, or less when woken (since the last arm) or stopped. */
+void sk_waker_nap(sk_waker *w, int64_t ms);
+void sk_waker_wake(sk_waker *w);
+void sk_waker_stop(sk_waker *w);
 typedef struct sk_sweeper sk_sweeper;
 
 /* What a route needs before its handler runs. */

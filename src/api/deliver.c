@@ -30,7 +30,6 @@
  */
 #include "api.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -82,10 +81,7 @@ struct sk_deliverer {
     sk_store *store;
     sk_webhook_client *client;
     pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cond; /* signalled by wake and stop (CLOCK_MONOTONIC) */
-    int woken;
-    int stopping;
+    sk_waker waker; /* woken by commits, stopped at shutdown */
     int started;
     /* The rows of the current pass, copied out of the store's scan, and
      * what the pass does with each. */
@@ -97,14 +93,6 @@ struct sk_deliverer {
     size_t sub_count;
 };
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int64_t wall_ms(void)
 {
     struct timespec ts;
@@ -115,12 +103,7 @@ static int64_t wall_ms(void)
 
 static int stopping(sk_deliverer *d)
 {
-    int s;
-
-    pthread_mutex_lock(&d->mu);
-    s = d->stopping;
-    pthread_mutex_unlock(&d->mu);
-    return s;
+    return sk_waker_stopping(&d->waker);
 }
 
 /* Records the attempt; a failure to record is logged only, since the row
@@ -171,9 +154,9 @@ static sk_err payload(const sk_store_outbox *row, int64_t now, sk_buf *out)
         rc = sk_buf_json_str(out, sk_str_c(alert ? row->alert_id : row->event_id));
     if (rc == SK_OK)
         rc = sk_buf_appendc(out, alert ? ",\"rule\":" : ",\"event_type\":");
-    /* An alert row's type is "alert." and the rule's name. */
     if (rc == SK_OK)
-        rc = sk_buf_json_str(out, sk_str_c(alert ? row->type + 6 : row->type));
+        rc = sk_buf_json_str(out,
+                             sk_str_c(alert ? row->type + SK_OUTBOX_ALERT_PREFIX_LEN : row->type));
     if (rc == SK_OK)
         rc = sk_buf_appendc(out, ",\"subject\":");
     if (rc == SK_OK)
@@ -211,7 +194,7 @@ static void audit_fill(const sk_store_outbox *row, const sk_subscription *sub, p
     rec->fields = 0; /* no field of the record is disclosed */
     rec->decision = SK_STR("permit");
     rec->rule_kind = alert ? SK_STR("deadline") : SK_STR("subscription");
-    rec->rule_id = alert ? sk_str_c(row->type + 6) : sk_str_c(sub->id);
+    rec->rule_id = alert ? sk_str_c(row->type + SK_OUTBOX_ALERT_PREFIX_LEN) : sk_str_c(sub->id);
     rec->reason = sk_str_c(item->reason);
 }
 
@@ -446,33 +429,15 @@ static int64_t sleep_ms(sk_deliverer *d)
     return ms < NAP_MIN_MS ? NAP_MIN_MS : ms;
 }
 
-/* Sleeps ms, or less when woken or stopped. */
-static void nap(sk_deliverer *d, int64_t ms)
-{
-    int64_t deadline = mono_ms() + ms;
-    struct timespec ts;
-
-    ts.tv_sec = (time_t)(deadline / 1000);
-    ts.tv_nsec = (long)(deadline % 1000) * 1000000L;
-    pthread_mutex_lock(&d->mu);
-    while (!d->woken && !d->stopping) {
-        if (pthread_cond_timedwait(&d->cond, &d->mu, &ts) == ETIMEDOUT)
-            break;
-    }
-    pthread_mutex_unlock(&d->mu);
-}
-
 static void *run(void *arg)
 {
     sk_deliverer *d = arg;
 
     while (!stopping(d)) {
-        pthread_mutex_lock(&d->mu);
-        d->woken = 0; /* an event committed from here on wakes the next nap */
-        pthread_mutex_unlock(&d->mu);
+        sk_waker_arm(&d->waker); /* an event committed from here on wakes the next nap */
         if (pass(d))
             continue;
-        nap(d, sleep_ms(d));
+        sk_waker_nap(&d->waker, sleep_ms(d));
     }
     return NULL;
 }
@@ -483,15 +448,13 @@ static void deliverer_free(sk_deliverer *d)
         return;
     sk_store_close(d->store);
     sk_webhook_client_free(d->client);
-    pthread_cond_destroy(&d->cond);
-    pthread_mutex_destroy(&d->mu);
+    sk_waker_fini(&d->waker);
     sk_wipe(d->rows, sizeof(d->rows));
     free(d);
 }
 
 sk_err sk_deliver_start(sk_api *api, sk_deliverer **out, sk_diag *diag)
 {
-    pthread_condattr_t attr;
     sk_deliverer *d;
     sk_err rc;
 
@@ -505,11 +468,7 @@ sk_err sk_deliver_start(sk_api *api, sk_deliverer **out, sk_diag *diag)
     if (d == NULL)
         return SK_ERR_NOMEM;
     d->api = api;
-    pthread_mutex_init(&d->mu, NULL);
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&d->cond, &attr);
-    pthread_condattr_destroy(&attr);
+    sk_waker_init(&d->waker);
     rc = sk_store_open(api->cfg.db, 0, &d->store, diag);
     if (rc == SK_OK)
         rc = sk_webhook_client_new(&d->client);
@@ -526,22 +485,15 @@ sk_err sk_deliver_start(sk_api *api, sk_deliverer **out, sk_diag *diag)
 
 void sk_deliver_wake(sk_deliverer *d)
 {
-    if (d == NULL)
-        return;
-    pthread_mutex_lock(&d->mu);
-    d->woken = 1;
-    pthread_cond_signal(&d->cond);
-    pthread_mutex_unlock(&d->mu);
+    if (d != NULL)
+        sk_waker_wake(&d->waker);
 }
 
 void sk_deliver_stop(sk_deliverer *d)
 {
     if (d == NULL)
         return;
-    pthread_mutex_lock(&d->mu);
-    d->stopping = 1;
-    pthread_cond_signal(&d->cond);
-    pthread_mutex_unlock(&d->mu);
+    sk_waker_stop(&d->waker);
     if (d->started)
         pthread_join(d->thread, NULL);
     deliverer_free(d);

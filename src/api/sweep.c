@@ -20,7 +20,6 @@
  */
 #include "api.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -48,9 +47,7 @@ struct sk_sweeper {
     sk_api *api;
     sk_store *store;
     pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cond; /* signalled by stop (CLOCK_MONOTONIC) */
-    int stopping;
+    sk_waker waker; /* stopped at shutdown; never woken */
     int started;
     sk_deadline_config cfg;
     sk_subscription_set *subs; /* of the current pass */
@@ -62,12 +59,7 @@ struct sk_sweeper {
 
 static int stopping(sk_sweeper *w)
 {
-    int s;
-
-    pthread_mutex_lock(&w->mu);
-    s = w->stopping;
-    pthread_mutex_unlock(&w->mu);
-    return s;
+    return sk_waker_stopping(&w->waker);
 }
 
 /* 1 when some subscription of the set would be told of alert and has not
@@ -162,21 +154,6 @@ static int pass(sk_sweeper *w)
     return w->found_count == SWEEP_BATCH;
 }
 
-/* Sleeps s seconds, or less when stopped. */
-static void nap(sk_sweeper *w, unsigned s)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += (time_t)s;
-    pthread_mutex_lock(&w->mu);
-    while (!w->stopping) {
-        if (pthread_cond_timedwait(&w->cond, &w->mu, &ts) == ETIMEDOUT)
-            break;
-    }
-    pthread_mutex_unlock(&w->mu);
-}
-
 static void *run(void *arg)
 {
     sk_sweeper *w = arg;
@@ -184,7 +161,7 @@ static void *run(void *arg)
     while (!stopping(w)) {
         if (pass(w))
             continue;
-        nap(w, w->api->cfg.alert_sweep_s);
+        sk_waker_nap(&w->waker, (int64_t)w->api->cfg.alert_sweep_s * 1000);
     }
     return NULL;
 }
@@ -194,15 +171,13 @@ static void sweeper_free(sk_sweeper *w)
     if (w == NULL)
         return;
     sk_store_close(w->store);
-    pthread_cond_destroy(&w->cond);
-    pthread_mutex_destroy(&w->mu);
+    sk_waker_fini(&w->waker);
     free(w->found);
     free(w);
 }
 
 sk_err sk_sweep_start(sk_api *api, sk_sweeper **out, sk_diag *diag)
 {
-    pthread_condattr_t attr;
     sk_sweeper *w;
     sk_err rc;
 
@@ -215,11 +190,7 @@ sk_err sk_sweep_start(sk_api *api, sk_sweeper **out, sk_diag *diag)
         return SK_ERR_NOMEM;
     w->api = api;
     sk_deadline_config_default(&w->cfg);
-    pthread_mutex_init(&w->mu, NULL);
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&w->cond, &attr);
-    pthread_condattr_destroy(&attr);
+    sk_waker_init(&w->waker);
     w->found = malloc(SWEEP_BATCH * sizeof(*w->found));
     rc = w->found != NULL ? sk_store_open(api->cfg.db, 0, &w->store, diag) : SK_ERR_NOMEM;
     if (rc == SK_OK && pthread_create(&w->thread, NULL, run, w) != 0)
@@ -237,10 +208,7 @@ void sk_sweep_stop(sk_sweeper *w)
 {
     if (w == NULL)
         return;
-    pthread_mutex_lock(&w->mu);
-    w->stopping = 1;
-    pthread_cond_signal(&w->cond);
-    pthread_mutex_unlock(&w->mu);
+    sk_waker_stop(&w->waker);
     if (w->started)
         pthread_join(w->thread, NULL);
     sweeper_free(w);

@@ -110,6 +110,15 @@ static void subs_drop(sk_ingest *ing)
     ing->alert_later_n = 0;
 }
 
+/* Loads the transaction's subscriptions on first use; none (ing->subs
+ * NULL) without a policy to match them with. */
+static sk_err subs_load(sk_ingest *ing, sk_diag *diag)
+{
+    if (ing->policy == NULL || ing->subs != NULL)
+        return SK_OK;
+    return sk_subscription_set_load(ing->store, &ing->subs, diag);
+}
+
 void sk_ingest_set_policy(sk_ingest *ing, const sk_policy *policy)
 {
     SK_ASSERT(ing != NULL);
@@ -209,15 +218,10 @@ static sk_err notify_alerts(sk_ingest *ing, sk_str child, sk_diag *diag)
     alert_ctx ac = {ing, SK_OK, diag};
     sk_err rc;
 
-    if (ing->policy == NULL)
-        return SK_OK;
-    if (ing->subs == NULL) {
-        rc = sk_subscription_set_load(ing->store, &ing->subs, diag);
-        if (rc != SK_OK)
-            return rc;
-    }
-    if (!(sk_subscription_set_types(ing->subs) & SK_SUBSCRIPTION_ALERTS))
-        return SK_OK;
+    rc = subs_load(ing, diag);
+    if (rc != SK_OK || ing->subs == NULL ||
+        !(sk_subscription_set_types(ing->subs) & SK_SUBSCRIPTION_ALERTS))
+        return rc;
     if (ing->deadlines == NULL) {
         ing->deadlines = malloc(sizeof(*ing->deadlines));
         if (ing->deadlines == NULL)
@@ -450,15 +454,10 @@ static sk_err notify(sk_ingest *ing, const sk_event *ev, const sk_case *c, sk_di
 {
     sk_err rc;
 
-    if (ing->policy == NULL)
-        return SK_OK;
-    if (ing->subs == NULL) {
-        rc = sk_subscription_set_load(ing->store, &ing->subs, diag);
-        if (rc != SK_OK)
-            return rc;
-    }
-    if (!(sk_subscription_set_types(ing->subs) & (1ull << ev->type)))
-        return SK_OK;
+    rc = subs_load(ing, diag);
+    if (rc != SK_OK || ing->subs == NULL ||
+        !(sk_subscription_set_types(ing->subs) & (1ull << ev->type)))
+        return rc;
     if (ing->subject == NULL) {
         ing->subject = malloc(sizeof(*ing->subject));
         if (ing->subject == NULL)

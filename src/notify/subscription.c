@@ -679,7 +679,8 @@ sk_err sk_subscription_enqueue_alert(sk_store *store, const sk_subscription_set 
         sk_outbox_id(sk_str_c(alert->id), sk_str_c(sub->id), row.id);
         snprintf(row.subscription_id, sizeof(row.subscription_id), "%s", sub->id);
         snprintf(row.event_id, sizeof(row.event_id), "%s", alert->anchor_id);
-        snprintf(row.type, sizeof(row.type), "alert.%s", sk_deadline_rule_get(alert->rule)->name);
+        snprintf(row.type, sizeof(row.type), SK_OUTBOX_ALERT_PREFIX "%s",
+                 sk_deadline_rule_get(alert->rule)->name);
         snprintf(row.subject, sizeof(row.subject), "%s", alert->child);
         snprintf(row.state, sizeof(row.state), "pending");
         snprintf(row.alert_id, sizeof(row.alert_id), "%s", alert->id);

@@ -22,6 +22,7 @@
 #include "safekeep/sk_id.h"
 #include "safekeep/sk_ingest.h"
 #include "safekeep/sk_model.h"
+#include "safekeep/sk_subscription.h"
 #include "safekeep/sk_time.h"
 
 #include "sk_int.h"
@@ -123,9 +124,10 @@ static int tells(const child_facts *f, sk_tracking_category c, const sk_store_ou
     uint8_t i;
 
     if (c == SK_TRACK_WITHOUT_NTA)
-        return alert && strcmp(row->type, "alert.nta_not_filed") == 0 &&
+        return alert && strcmp(row->type, SK_OUTBOX_ALERT_PREFIX "nta_not_filed") == 0 &&
                strcmp(row->event_id, o->ids[0]) == 0;
-    if (c == SK_TRACK_UNREACHED && alert && strcmp(row->type, "alert.unreachable") == 0)
+    if (c == SK_TRACK_UNREACHED && alert &&
+        strcmp(row->type, SK_OUTBOX_ALERT_PREFIX "unreachable") == 0)
         return 1;
     if ((c == SK_TRACK_ADDRESS_BLANK || c == SK_TRACK_ADDRESS_UNDELIVERABLE) && alert)
         return 0;

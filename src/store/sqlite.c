@@ -94,12 +94,9 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_SUB_GET] = "SELECT " SUB_COLS " FROM subscriptions WHERE id = ?1",
     [ST_SUB_LIST] = "SELECT " SUB_COLS " FROM subscriptions WHERE ?1 IS NULL OR agency = ?1 "
                     "ORDER BY created_at, id",
-    [ST_OUTBOX_DELIVERED] = "SELECT o.id, o.subscription_id, o.event_id, o.type, o.subject, "
-                            "o.occurred_at, o.created_at, o.state, o.attempts, o.next_attempt_at, "
-                            "o.last_status, o.last_error, o.latency_ms, o.first_attempt_at, "
-                            "o.alert_id FROM outbox o JOIN subscriptions s ON s.id = "
-                            "o.subscription_id WHERE o.subject = ?1 AND o.state = 'delivered' AND "
-                            "s.agency = ?2 ORDER BY o.next_attempt_at, o.id",
+    [ST_OUTBOX_DELIVERED] = "SELECT " OUTBOX_COLS " FROM outbox WHERE subject = ?1 AND state = "
+                            "'delivered' AND subscription_id IN (SELECT id FROM subscriptions "
+                            "WHERE agency = ?2) ORDER BY next_attempt_at, id",
     [ST_OUTBOX_OFFER] = "INSERT OR IGNORE INTO outbox(id, subscription_id, event_id, type, "
                         "subject, occurred_at, created_at, state, attempts, next_attempt_at, "
                         "last_status, last_error, alert_id) "

@@ -25,6 +25,8 @@
 #include "safekeep/sk_time.h"
 #include "safekeep/sk_tracking.h"
 
+#include "test_lines.h"
+
 #define TEST_KEY "8f6c2b1a0e9d7c5b3a29181706f5e4d3c2b1a09f8e7d6c5b4a39281716051423"
 #define AT       "2024-12-01T00:00:00Z" /* the report's date in most tests */
 
@@ -116,28 +118,9 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Parses and ingests each line in one transaction; fails the test on error. */
 static void ingest_lines(fixture *f, const char *const *lines, size_t n)
 {
-    sk_diag diag;
-    sk_event ev;
-    size_t i;
-    sk_err rc;
-
-    sk_diag_clear(&diag);
-    rc = sk_ingest_begin(f->ing, &diag);
-    for (i = 0; rc == SK_OK && i < n; i++) {
-        sk_arena_reset(f->arena);
-        rc = sk_event_parse_json(sk_str_c(lines[i]), f->arena, sk_ingest_now(f->ing), &ev, &diag);
-        if (rc == SK_OK)
-            rc = sk_ingest_event(f->ing, &ev, &diag);
-    }
-    if (rc == SK_OK)
-        rc = sk_ingest_commit(f->ing, &diag);
-    if (rc != SK_OK) {
-        sk_ingest_abort(f->ing);
-        fail_msg("ingest line %zu: %s: %s", i, diag.field, diag.msg);
-    }
+    sk_test_ingest_lines(f->ing, f->arena, lines, n);
 }
 
 #define INGEST(f, ...)                                                                             \
